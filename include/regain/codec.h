@@ -1,0 +1,93 @@
+// Pixel codecs: bytes <-> pixels for JPEG (libjpeg-turbo), PNG (libpng), TIFF (libtiff) and
+// OpenEXR. Containers (JPEG_R, HEIF) are a layer above and call these.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "regain/error.h"
+#include "regain/image.h"
+
+namespace regain {
+
+using Bytes = std::vector<uint8_t>;
+using ByteView = std::span<const uint8_t>;
+
+enum class FileType { Unknown, Jpeg, Png, Tiff, Exr, Heif, Avif };
+FileType sniff_file_type(ByteView bytes);  // from magic bytes, never from a name
+const char* file_type_name(FileType t);
+
+// ---- JPEG (TurboJPEG) ----------------------------------------------------------------
+struct JpegInfo {
+  int width = 0, height = 0, components = 0;  // components: 1 (gray) or 3
+};
+Result<JpegInfo> jpeg_info(ByteView jpeg);
+// Decodes to 1 channel (gray) or 3 channels (RGB, BT.601 full-range YCbCr conversion).
+// want_channels 0 = as stored.
+Result<Image8> decode_jpeg(ByteView jpeg, const Limits& limits = {}, int want_channels = 0);
+struct JpegEncodeOptions {
+  int quality = 95;
+  bool subsample_420 = false;  // chroma subsampling (4:2:0 if true, else 4:4:4)
+};
+// Plain JFIF stream (no ICC/EXIF); containers splice metadata segments in afterwards.
+Result<Bytes> encode_jpeg(const Image8& img, const JpegEncodeOptions& opt = {});
+
+// ---- PNG ------------------------------------------------------------------------------
+// cICP chunk (ITU-T H.273 code points).
+struct Cicp {
+  uint8_t primaries = 1, transfer = 13, matrix = 0, full_range = 1;
+};
+struct PngImage {
+  Image16 pixels;          // 8-bit files are widened to 16 bits (v * 257)
+  int bit_depth = 8;       // as stored
+  std::optional<Cicp> cicp;
+  std::vector<uint8_t> icc;
+  std::optional<double> gamma;  // gAMA
+};
+Result<PngImage> decode_png(ByteView png, const Limits& limits = {});
+// 1 or 3 (or 4) channel, 8- or 16-bit source data.
+Result<Bytes> encode_png16(const Image16& img, const std::optional<Cicp>& cicp = {},
+                           std::span<const uint8_t> icc = {});
+Result<Bytes> encode_png8(const Image8& img, std::span<const uint8_t> icc = {});
+
+// ---- TIFF -----------------------------------------------------------------------------
+struct TiffImage {
+  // Exactly one of these is filled: integer (8/16-bit) or float samples.
+  Image16 pixels16;     // 8-bit widened to 16 bits
+  ImageF pixelsf;
+  int bit_depth = 16;
+  bool is_float = false;
+  std::vector<uint8_t> icc;
+};
+Result<TiffImage> decode_tiff(ByteView tiff, const Limits& limits = {});
+Result<Bytes> encode_tiff16(const Image16& img, std::span<const uint8_t> icc = {});
+Result<Bytes> encode_tiff_float(const ImageF& img, std::span<const uint8_t> icc = {});
+
+// ---- OpenEXR --------------------------------------------------------------------------
+struct ExrImage {
+  ImageF rgb;                     // 3 channels, linear
+  std::optional<Primaries> primaries;             // from the chromaticities attribute
+  std::optional<std::array<float, 8>> chromaticities;
+};
+Result<ExrImage> decode_exr(ByteView exr, const Limits& limits = {});
+// Half-float RGB with a chromaticities attribute for `primaries`.
+Result<Bytes> encode_exr(const ImageF& rgb, Primaries primaries);
+
+// ---- HDR image files (EXR, 16-bit PQ/HLG PNG, TIFF) -----------------------------------
+// Linear "extended SDR" light: 1.0 = SDR reference white (203 cd/m2).
+struct HdrImage {
+  ImageF rgb;  // 3 channels
+  Primaries primaries = Primaries::BT709;
+  Transfer source_transfer = Transfer::Linear;  // how the file was encoded
+};
+struct HdrReadOptions {
+  // For files that do not say (TIFF without ICC, PNG without cICP): how to interpret them.
+  std::optional<Transfer> transfer;
+  std::optional<Primaries> primaries;
+  Limits limits;
+};
+Result<HdrImage> read_hdr_image(ByteView bytes, const HdrReadOptions& opt = {});
+
+}  // namespace regain

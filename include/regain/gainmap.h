@@ -1,0 +1,99 @@
+// Gain-map model (ISO 21496-1 semantics) and math: computing a map from two renditions and
+// applying one at any display headroom. All gains and headrooms are log2 stops.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "regain/color.h"
+#include "regain/error.h"
+#include "regain/image.h"
+
+namespace regain {
+
+struct GainMapChannel {
+  double min = 0.0;               // log2 gain at code 0
+  double max = 1.0;               // log2 gain at code 1
+  double gamma = 1.0;             // stored code = r^gamma, r = normalised log gain
+  double base_offset = 1.0 / 64;  // added to the base rendition before the ratio
+  double alternate_offset = 1.0 / 64;
+  bool operator==(const GainMapChannel&) const = default;
+};
+
+// How stored codes turn into gain. Every ISO/XMP file uses Iso21496; Apple-only files
+// (HDRGainMap XMP + MakerNote, no ISO/XMP hdrgm) encode linear gain with the BT.709 curve:
+// hdr = sdr * (1 + (H - 1) * bt709_inverse(code)).
+enum class GainCurve { Iso21496, AppleLinear };
+
+struct GainMapMetadata {
+  uint16_t minimum_version = 0;
+  uint16_t writer_version = 0;
+  bool multichannel = false;
+  bool use_base_colour_space = true;
+  double base_headroom = 0.0;       // log2; 0 for an SDR base
+  double alternate_headroom = 1.0;  // log2
+  std::array<GainMapChannel, 3> channel{};
+  GainCurve curve = GainCurve::Iso21496;
+
+  int channel_count() const { return multichannel ? 3 : 1; }
+  bool base_is_hdr() const { return base_headroom > alternate_headroom; }
+  // True when all three channels carry the same values (then one channel suffices).
+  bool channels_equal() const { return channel[0] == channel[1] && channel[1] == channel[2]; }
+  bool operator==(const GainMapMetadata&) const = default;
+};
+
+// Checks everything a reader relies on; the message names the bad field.
+Result<void> validate(const GainMapMetadata& m);
+
+// Metadata describing an Apple gain map of the given linear headroom (>= 1).
+GainMapMetadata apple_metadata(double headroom_linear);
+
+// ISO 21496-1 weight for a display whose headroom is `display_headroom` log2 stops:
+// in [0,1] for an SDR base, [-1,0] for an HDR base.
+double gain_map_weight(const GainMapMetadata& m, double display_headroom);
+
+// ---- computing a map --------------------------------------------------------------------
+struct ComputeOptions {
+  int scale = 4;               // map is ceil(W/scale) x ceil(H/scale); 1, 2, 4 or 8
+  bool multichannel = false;   // 3-channel map (per-channel gains) instead of luminance
+  double gamma = 1.0;
+  double base_offset = 1.0 / 64;
+  double alternate_offset = 1.0 / 64;
+  std::optional<double> min_log2, max_log2;   // given, else robust percentiles
+  double low_percentile = 0.1, high_percentile = 99.9;  // percent of map pixels
+  std::optional<double> alternate_headroom;   // default: max(max_log2, a small epsilon)
+  Primaries primaries = Primaries::BT709;     // of both inputs (the math space)
+  int threads = 0;                            // 0 = hardware concurrency
+};
+
+struct ComputedGainMap {
+  Image8 map;  // 1 or 3 channels
+  GainMapMetadata meta;
+};
+
+// sdr: 8-bit sRGB-encoded RGB; hdr: linear extended-SDR RGB (1.0 = SDR white), same size
+// and primaries.
+Result<ComputedGainMap> compute_gain_map(const Image8& sdr, const ImageF& hdr,
+                                         const ComputeOptions& opt = {});
+// Same from log2 gains already computed at map resolution (channels 1 or 3); used by
+// pipelines that derive gains in other ways (predictors, reference transfer).
+Result<ComputedGainMap> quantize_gain_map(const ImageF& log2_gain, const ComputeOptions& opt);
+
+// ---- applying a map ---------------------------------------------------------------------
+struct ApplyOptions {
+  double display_headroom = 1e9;  // log2; default = the file's full alternate headroom
+  int threads = 0;
+};
+// base: 8-bit RGB with an SDR transfer (sRGB by default); map: any size, 1 or 3 channels.
+// Output: linear RGB float in the base's primaries, 1.0 = SDR white, clamped at 0.
+Result<ImageF> apply_gain_map(const Image8& base, const Image8& map, const GainMapMetadata& m,
+                              const ApplyOptions& opt = {}, Transfer base_transfer = Transfer::SRGB);
+// Same for a base already linear (e.g. a 10-bit HDR base decoded to float).
+Result<ImageF> apply_gain_map(const ImageF& base_linear, const Image8& map,
+                              const GainMapMetadata& m, const ApplyOptions& opt = {});
+
+// Bilinear, centre-aligned resampling of an 8-bit map to any size (up or down, any factor).
+Image8 resample_map(const Image8& map, int width, int height);
+
+}  // namespace regain

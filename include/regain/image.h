@@ -1,0 +1,72 @@
+// Interleaved pixel buffers. Storage is not zero-initialised (12-MP float buffers are
+// 144 MB; clearing them would cost as much as a JPEG decode).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "regain/color.h"
+
+namespace regain {
+
+template <class T>
+class Image {
+ public:
+  Image() = default;
+  Image(int width, int height, int channels)
+      : width_(width), height_(height), channels_(channels),
+        data_(std::make_unique_for_overwrite<T[]>(size_t(width) * height * channels)) {}
+  Image(const Image& o) : Image(o.width_, o.height_, o.channels_) {
+    if (size()) std::memcpy(data_.get(), o.data_.get(), size() * sizeof(T));
+  }
+  Image& operator=(const Image& o) {
+    if (this != &o) { Image tmp(o); *this = std::move(tmp); }
+    return *this;
+  }
+  Image(Image&&) noexcept = default;
+  Image& operator=(Image&&) noexcept = default;
+
+  int width() const { return width_; }
+  int height() const { return height_; }
+  int channels() const { return channels_; }
+  bool empty() const { return size() == 0; }
+  size_t size() const { return size_t(width_) * height_ * channels_; }
+  size_t row_elems() const { return size_t(width_) * channels_; }
+
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  T* row(int y) { return data_.get() + size_t(y) * row_elems(); }
+  const T* row(int y) const { return data_.get() + size_t(y) * row_elems(); }
+  T& at(int x, int y, int c = 0) { return row(y)[size_t(x) * channels_ + c]; }
+  const T& at(int x, int y, int c = 0) const { return row(y)[size_t(x) * channels_ + c]; }
+  std::span<T> span() { return {data_.get(), size()}; }
+  std::span<const T> span() const { return {data_.get(), size()}; }
+  void fill(T v) { std::fill(data_.get(), data_.get() + size(), v); }
+
+ private:
+  int width_ = 0, height_ = 0, channels_ = 0;
+  std::unique_ptr<T[]> data_;
+};
+
+using Image8 = Image<uint8_t>;
+using Image16 = Image<uint16_t>;
+using ImageF = Image<float>;
+
+// Colour description travelling with decoded pixels.
+struct ColorInfo {
+  Primaries primaries = Primaries::BT709;
+  Transfer transfer = Transfer::SRGB;
+  std::vector<uint8_t> icc;  // as found in the file, may be empty
+};
+
+// Guards against decompression bombs; every decoder checks these before allocating.
+struct Limits {
+  uint64_t max_pixels = 200'000'000;   // 200 MP (Samsung's largest sensor)
+  uint32_t max_dimension = 65535;
+  uint64_t max_file_bytes = 512ull << 20;
+};
+
+}  // namespace regain

@@ -1,0 +1,81 @@
+// Gain-map JPEGs: Ultra HDR (JPEG_R), Adobe/Photoshop/Camera Raw XMP files, ISO 21496-1
+// JPEGs and Apple iPhone JPEGs. Reading locates the gain map through MPF (or the GContainer
+// directory), never by scanning for the next SOI; writing emits both metadata flavours.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "regain/codec.h"
+#include "regain/gainmap.h"
+
+namespace regain {
+
+struct JpegSegmentInfo {
+  std::string marker;   // "APP1", "DQT", ...
+  std::string kind;     // "EXIF", "XMP (hdrgm, GContainer)", "ISO 21496-1 (version)", "MPF", ...
+  size_t offset = 0;    // file offset of the marker
+  size_t size = 0;      // marker + length + payload
+};
+
+struct JpegPartInfo {
+  size_t offset = 0, size = 0;  // SOI..EOI in the file
+  int width = 0, height = 0, components = 0;
+  std::vector<JpegSegmentInfo> segments;  // up to the first SOS
+  bool xmp_hdrgm = false;         // hdrgm namespace / properties in XMP
+  bool xmp_container = false;     // GContainer directory
+  bool iso_version = false;       // 4-byte ISO APP2
+  bool iso_full = false;          // full ISO APP2
+  bool apple_xmp = false;         // HDRGainMap namespace
+  bool exif = false, icc = false, mpf = false;
+};
+
+struct MpfEntryInfo {
+  uint32_t attribute = 0, size = 0, offset = 0;
+  size_t file_offset = 0;  // where the entry points, resolved against the MP Endian field
+  bool valid = false;      // points at an SOI inside the file
+};
+
+enum class MetadataSource { None, Iso, Xmp, Apple };
+const char* metadata_source_name(MetadataSource s);
+
+struct JpegrFile {
+  JpegPartInfo primary;
+  std::optional<JpegPartInfo> gain_map;
+  std::vector<MpfEntryInfo> mpf_entries;
+  std::optional<GainMapMetadata> metadata;  // the one that wins (ISO > XMP > Apple)
+  MetadataSource source = MetadataSource::None;
+  std::optional<GainMapMetadata> iso_metadata, xmp_metadata;  // each flavour as found
+  std::optional<double> apple_headroom;       // linear, from XMP or MakerNote
+  std::optional<int64_t> apple_version;
+  std::optional<double> apple_maker33, apple_maker48;
+  int orientation = 1;
+  bool has_gps = false;
+  std::vector<uint8_t> icc;                   // primary ICC
+  std::vector<std::string> warnings;          // reasons a reader may ignore the gain map
+  bool repair_would_help = false;
+  // Views into the caller's buffer (valid while it lives).
+  std::span<const uint8_t> primary_bytes, gain_map_bytes, exif_tiff;
+};
+
+// Plain JPEGs succeed with gain_map empty. Broken structure gives an error.
+Result<JpegrFile> read_jpegr(std::span<const uint8_t> file);
+
+struct JpegrWriteOptions {
+  bool write_xmp = true;  // Google/Adobe hdrgm + GContainer
+  bool write_iso = true;  // ISO 21496-1
+  // Replace the primary's ICC / EXIF (TIFF stream) when set; kept from the input otherwise.
+  std::optional<std::vector<uint8_t>> icc;
+  std::optional<std::vector<uint8_t>> exif;
+};
+
+// Packs an already-encoded primary and gain-map JPEG into one JPEG_R file; the pixel data
+// of both is copied unchanged. Old gain-map metadata and MPF in the inputs are dropped.
+Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpeg,
+                                            std::span<const uint8_t> gain_map_jpeg,
+                                            const GainMapMetadata& meta,
+                                            const JpegrWriteOptions& opt = {});
+
+}  // namespace regain

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages regain builds and tests with (idempotent; needs root), and the
+# npm package the browser tests drive Chromium with. Skips apt entirely when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache git
+  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libtiff-dev libopenexr-dev liblcms2-dev
+  libpugixml-dev nlohmann-json3-dev libcli11-dev libexpected-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libimage-exiftool-perl chromium
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi

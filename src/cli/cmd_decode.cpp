@@ -1,0 +1,56 @@
+// `regain decode FILE [--headroom H] [--sdr] --out F`: HDR rendition as EXR / PQ PNG / PQ TIFF.
+#include <iostream>
+
+#include "cli/common.h"
+#include "cli/io.h"
+#include "regain/pipeline.h"
+
+namespace regain::cli {
+
+Runner add_decode(CLI::App& app) {
+  auto* cmd = app.add_subcommand("decode", "Render the HDR (or SDR base) image to EXR, PQ PNG or PQ TIFF");
+  struct Opts {
+    std::string file, out;
+    std::optional<double> headroom;
+    bool sdr = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("file", o->file, "Gain-map JPEG")->required();
+  cmd->add_option("--out", o->out, "Output: .exr (half float, file's primaries), .png (16-bit PQ + cICP), .tif (16-bit PQ)")->required();
+  cmd->add_option("--headroom", o->headroom, "Display headroom in stops (default: the file's full alternate headroom)")
+      ->check(CLI::Range(0.0, 30.0));
+  cmd->add_flag("--sdr", o->sdr, "Write the SDR base instead (8-bit PNG or the JPEG bytes)");
+  return [=]() -> int {
+    auto bytes = read_input(o->file);
+    if (!bytes) return report(bytes.error());
+    const std::string ext = extension_of(o->out);
+    if (o->sdr) {
+      if (ext == "jpg" || ext == "jpeg") {
+        auto jr = read_jpegr(*bytes);
+        if (!jr) return report(jr.error(), o->file);
+        if (auto r = write_output(o->out, jr->primary_bytes); !r) return report(r.error());
+        return kOk;
+      }
+      if (ext != "png") return report(Error{ErrorCode::Unsupported, "--sdr writes .png or .jpg"});
+      auto img = decode_jpegr_sdr(*bytes);
+      if (!img) return report(img.error(), o->file);
+      auto png = encode_png8(*img);
+      if (!png) return report(png.error());
+      if (auto r = write_output(o->out, *png); !r) return report(r.error());
+      return kOk;
+    }
+    DecodeOptions dopt;
+    dopt.headroom = o->headroom;
+    auto hdr = decode_jpegr_hdr(*bytes, dopt);
+    if (!hdr) return report(hdr.error(), o->file);
+    auto enc = encode_hdr_file(hdr->rgb, hdr->primaries, ext);
+    if (!enc) return report(enc.error());
+    if (auto r = write_output(o->out, *enc); !r) return report(r.error());
+    std::cerr << "decoded " << hdr->rgb.width() << "x" << hdr->rgb.height() << " at headroom "
+              << hdr->headroom << " stops (" << primaries_name(hdr->primaries) << ", metadata "
+              << metadata_source_name(hdr->source) << ") -> " << o->out << "\n";
+    return kOk;
+  };
+}
+
+}  // namespace regain::cli

@@ -1,0 +1,28 @@
+// `regain repair FILE --out O.jpg`: re-pack so every reader finds the gain map.
+#include <iostream>
+
+#include "cli/common.h"
+#include "cli/io.h"
+#include "regain/pipeline.h"
+
+namespace regain::cli {
+
+Runner add_repair(CLI::App& app) {
+  auto* cmd = app.add_subcommand("repair", "Rewrite MPF and metadata so Chrome, Android and Apple show the gain map");
+  auto file = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  cmd->add_option("file", *file, "Gain-map JPEG")->required();
+  cmd->add_option("--out", *out, "Output JPEG")->required();
+  return [=]() -> int {
+    auto bytes = read_input(*file);
+    if (!bytes) return report(bytes.error());
+    auto r = repair_jpegr(*bytes);
+    if (!r) return report(r.error(), *file);
+    if (auto w = write_output(*out, r->bytes); !w) return report(w.error());
+    for (const auto& f : r->fixes) std::cout << f << "\n";
+    std::cout << "wrote " << *out << " (" << r->bytes.size() << " bytes)\n";
+    return kOk;
+  };
+}
+
+}  // namespace regain::cli

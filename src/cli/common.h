@@ -1,0 +1,41 @@
+// Shared CLI plumbing: exit codes, error reporting, file I/O with limits.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "regain/error.h"
+
+namespace regain::cli {
+
+// Documented in README "Exit codes".
+enum Exit : int {
+  kOk = 0,
+  kFailure = 1,       // generic
+  kUsage = 2,         // bad arguments
+  kInvalidInput = 3,  // unreadable / malformed input
+  kUnsupported = 4,
+  kTooLarge = 5,
+  kNotFound = 6,      // e.g. no gain map in the input
+  kIo = 7,
+  kInternal = 8,
+};
+
+int exit_code_for(const Error& e);
+// Prints "regain: <context>: <message>" to stderr and returns the exit code.
+int report(const Error& e, const std::string& context = "");
+
+using Runner = std::function<int()>;
+// Each command adds its subcommand and returns the function that runs it.
+Runner add_inspect(CLI::App& app);
+Runner add_extract(CLI::App& app);
+Runner add_decode(CLI::App& app);
+Runner add_encode(CLI::App& app);
+Runner add_repair(CLI::App& app);
+Runner add_bench(CLI::App& app);
+Runner add_samples(CLI::App& app);
+
+}  // namespace regain::cli

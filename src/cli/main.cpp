@@ -1,0 +1,41 @@
+// `regain` command-line entry point: one subcommand per file in this folder.
+#include <iostream>
+
+#include "cli/common.h"
+
+int main(int argc, char** argv) {
+  using namespace regain::cli;
+  CLI::App app{"regain: put HDR back into photos (gain maps: Ultra HDR JPEG, ISO 21496-1, Apple)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "regain 0.1.0");
+  std::vector<std::pair<CLI::App*, Runner>> commands;
+  auto add = [&](Runner (*fn)(CLI::App&)) {
+    size_t before = app.get_subcommands({}).size();
+    Runner r = fn(app);
+    commands.emplace_back(app.get_subcommands({})[before], r);
+  };
+  add(add_inspect);
+  add(add_extract);
+  add(add_decode);
+  add(add_encode);
+  add(add_repair);
+  add(add_bench);
+  add(add_samples);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kOk : kUsage;
+  }
+  try {
+    for (auto& [sub, run] : commands)
+      if (sub->parsed()) return run();
+  } catch (const std::bad_alloc&) {
+    std::cerr << "regain: out of memory\n";
+    return kTooLarge;
+  } catch (const std::exception& e) {
+    std::cerr << "regain: internal error: " << e.what() << "\n";
+    return kInternal;
+  }
+  return kUsage;
+}

@@ -1,0 +1,116 @@
+#include "regain/icc.h"
+
+#include <lcms2.h>
+
+#include <cmath>
+#include <memory>
+
+namespace regain {
+
+namespace {
+
+struct ProfileCloser {
+  void operator()(void* p) const { if (p) cmsCloseProfile(p); }
+};
+using Profile = std::unique_ptr<void, ProfileCloser>;
+
+Profile create_profile(Primaries p) {
+  auto c = chromaticities(p);
+  cmsCIExyY white = {c[6], c[7], 1.0};
+  cmsCIExyYTRIPLE prim = {{c[0], c[1], 1.0}, {c[2], c[3], 1.0}, {c[4], c[5], 1.0}};
+  // sRGB curve as an ICC parametric type 4: Y = (aX+b)^g for X >= d, cX otherwise.
+  double params[5] = {2.4, 1.0 / 1.055, 0.055 / 1.055, 1.0 / 12.92, 0.04045};
+  cmsToneCurve* curve = cmsBuildParametricToneCurve(nullptr, 4, params);
+  cmsToneCurve* curves[3] = {curve, curve, curve};
+  cmsHPROFILE h = cmsCreateRGBProfile(&white, &prim, curves);
+  cmsFreeToneCurve(curve);
+  return Profile(h);
+}
+
+const char* profile_name(Primaries p) {
+  switch (p) {
+    case Primaries::BT709: return "sRGB";
+    case Primaries::DisplayP3: return "Display P3";
+    case Primaries::BT2020: return "BT.2020 (sRGB TRC)";
+  }
+  return "RGB";
+}
+
+std::optional<cmsCIEXYZ> colorant(cmsHPROFILE h, cmsTagSignature sig) {
+  auto* v = static_cast<cmsCIEXYZ*>(cmsReadTag(h, sig));
+  if (!v) return std::nullopt;
+  return *v;
+}
+
+}  // namespace
+
+std::vector<uint8_t> make_display_icc(Primaries p) {
+  Profile h = create_profile(p);
+  if (!h) return {};
+  cmsSetProfileVersion(h.get(), 4.3);
+  cmsMLU* mlu = cmsMLUalloc(nullptr, 1);
+  cmsMLUsetASCII(mlu, "en", "US", profile_name(p));
+  cmsWriteTag(h.get(), cmsSigProfileDescriptionTag, mlu);
+  cmsMLUsetASCII(mlu, "en", "US", "No copyright, use freely");
+  cmsWriteTag(h.get(), cmsSigCopyrightTag, mlu);
+  cmsMLUfree(mlu);
+  cmsUInt32Number size = 0;
+  if (!cmsSaveProfileToMem(h.get(), nullptr, &size)) return {};
+  std::vector<uint8_t> out(size);
+  if (!cmsSaveProfileToMem(h.get(), out.data(), &size)) return {};
+  return out;
+}
+
+Result<IccInfo> inspect_icc(std::span<const uint8_t> icc) {
+  if (icc.size() < 128) return fail(ErrorCode::InvalidInput, "ICC profile shorter than its header");
+  Profile h(cmsOpenProfileFromMem(icc.data(), cmsUInt32Number(icc.size())));
+  if (!h) return fail(ErrorCode::InvalidInput, "ICC profile could not be parsed");
+  IccInfo info;
+  char buf[256] = {};
+  if (cmsGetProfileInfoASCII(h.get(), cmsInfoDescription, "en", "US", buf, sizeof buf)) info.description = buf;
+  info.matrix_shaper = cmsIsMatrixShaper(h.get());
+  if (cmsGetColorSpace(h.get()) != cmsSigRgbData) return info;
+  auto r = colorant(h.get(), cmsSigRedColorantTag), g = colorant(h.get(), cmsSigGreenColorantTag),
+       b = colorant(h.get(), cmsSigBlueColorantTag);
+  if (!r || !g || !b) return info;
+  // Colorants are D50-adapted; compare with the same tags of profiles lcms builds for the
+  // known gamuts (adapted the same way), rather than un-adapting by hand.
+  for (Primaries p : {Primaries::BT709, Primaries::DisplayP3, Primaries::BT2020}) {
+    Profile ref = create_profile(p);
+    auto rr = colorant(ref.get(), cmsSigRedColorantTag), rg = colorant(ref.get(), cmsSigGreenColorantTag),
+         rb = colorant(ref.get(), cmsSigBlueColorantTag);
+    if (!rr || !rg || !rb) continue;
+    auto close = [](const cmsCIEXYZ& a, const cmsCIEXYZ& b) {
+      return std::fabs(a.X - b.X) < 0.01 && std::fabs(a.Y - b.Y) < 0.01 && std::fabs(a.Z - b.Z) < 0.01;
+    };
+    if (close(*r, *rr) && close(*g, *rg) && close(*b, *rb)) {
+      info.primaries = p;
+      break;
+    }
+  }
+  return info;
+}
+
+Result<std::vector<float>> icc_to_linear(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8,
+                                         Primaries target) {
+  Profile in(cmsOpenProfileFromMem(icc.data(), cmsUInt32Number(icc.size())));
+  if (!in) return fail(ErrorCode::InvalidInput, "ICC profile could not be parsed");
+  if (cmsGetColorSpace(in.get()) != cmsSigRgbData)
+    return fail(ErrorCode::Unsupported, "ICC profile is not an RGB profile");
+  auto c = chromaticities(target);
+  cmsCIExyY white = {c[6], c[7], 1.0};
+  cmsCIExyYTRIPLE prim = {{c[0], c[1], 1.0}, {c[2], c[3], 1.0}, {c[4], c[5], 1.0}};
+  cmsToneCurve* lin = cmsBuildGamma(nullptr, 1.0);
+  cmsToneCurve* curves[3] = {lin, lin, lin};
+  Profile out(cmsCreateRGBProfile(&white, &prim, curves));
+  cmsFreeToneCurve(lin);
+  cmsHTRANSFORM t = cmsCreateTransform(in.get(), TYPE_RGB_8, out.get(), TYPE_RGB_FLT,
+                                       INTENT_RELATIVE_COLORIMETRIC, 0);
+  if (!t) return fail(ErrorCode::Unsupported, "ICC profile cannot be converted");
+  std::vector<float> result(rgb8.size());
+  cmsDoTransform(t, rgb8.data(), result.data(), cmsUInt32Number(rgb8.size() / 3));
+  cmsDeleteTransform(t);
+  return result;
+}
+
+}  // namespace regain

@@ -1,0 +1,151 @@
+// Writing JPEG_R: primary = SOI, JFIF, EXIF, XMP (hdrgm:Version + GContainer), ICC, ISO
+// version, MPF, then the primary's own tables and scan data; gain map = SOI, XMP (hdrgm),
+// ISO metadata, tables and scan data. Pixel data is copied byte for byte.
+#include <string>
+
+#include "container/iso21496.h"
+#include "container/jpeg_segments.h"
+#include "container/mpf.h"
+#include "container/xmp.h"
+#include "regain/jpegr.h"
+#include "util/bytes.h"
+
+namespace regain {
+
+namespace {
+
+constexpr size_t kMaxSegmentPayload = 65533;
+
+Result<void> put_segment(ByteWriter& w, uint8_t marker, std::string_view sig,
+                         std::span<const uint8_t> body) {
+  size_t len = sig.size() + body.size();
+  if (len > kMaxSegmentPayload)
+    return fail(ErrorCode::InvalidInput, std::string("segment ") + jpeg_marker_name(marker) + " payload of " +
+                                             std::to_string(len) + " bytes exceeds 65533");
+  w.u8(0xFF);
+  w.u8(marker);
+  w.u16(uint16_t(len + 2));
+  w.append(sig);
+  w.append(body);
+  return {};
+}
+
+std::span<const uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+void put_icc(ByteWriter& w, std::span<const uint8_t> icc) {
+  constexpr size_t kChunk = 65519;
+  const size_t n = (icc.size() + kChunk - 1) / kChunk;
+  for (size_t i = 0; i < n; ++i) {
+    auto part = icc.subspan(i * kChunk, std::min(kChunk, icc.size() - i * kChunk));
+    std::vector<uint8_t> body = {uint8_t(i + 1), uint8_t(n)};
+    body.insert(body.end(), part.begin(), part.end());
+    (void)put_segment(w, 0xE2, kIccSig, body);
+  }
+}
+
+// Segments of an input JPEG that we keep: everything before the first SOS except the
+// metadata we rewrite. `drop_exif` / `drop_icc` when the caller replaces them.
+bool keep_segment(const JpegSegment& s, bool drop_exif, bool drop_icc) {
+  if (s.marker == 0xD8) return false;
+  if (s.marker == 0xE0 && starts_with(s.payload, kJfifSig)) return false;  // written first
+  if (s.marker == 0xE1 && (starts_with(s.payload, kXmpSig) || starts_with(s.payload, kXmpExtSig))) return false;
+  if (s.marker == 0xE1 && starts_with(s.payload, kExifSig)) return !drop_exif;
+  if (s.marker == 0xE2 && (starts_with(s.payload, kIsoSig) || starts_with(s.payload, kMpfSig))) return false;
+  if (s.marker == 0xE2 && starts_with(s.payload, kIccSig)) return !drop_icc;
+  return true;
+}
+
+struct Stream {
+  JpegStream s;
+  std::span<const uint8_t> bytes;
+};
+
+Result<Stream> open(std::span<const uint8_t> jpeg, const char* what) {
+  auto s = parse_jpeg_stream(jpeg, 0);
+  if (!s) return tl::unexpected(with_context(s.error(), what));
+  if (s->truncated) return fail(ErrorCode::InvalidInput, std::string(what) + ": JPEG has no EOI");
+  return Stream{std::move(*s), jpeg.subspan(0, s->end)};
+}
+
+void put_jfif(ByteWriter& w, const Stream& st) {
+  if (const auto* j = st.s.find_app(0xE0, kJfifSig))
+    w.append(st.bytes.subspan(j->offset, j->total_size));
+}
+
+void put_rest(ByteWriter& w, const Stream& st, bool drop_exif, bool drop_icc) {
+  for (const auto& seg : st.s.segments) {
+    if (seg.offset >= st.s.first_sos) break;
+    if (keep_segment(seg, drop_exif, drop_icc)) w.append(st.bytes.subspan(seg.offset, seg.total_size));
+  }
+  w.append(st.bytes.subspan(st.s.first_sos));
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpeg,
+                                            std::span<const uint8_t> gain_map_jpeg,
+                                            const GainMapMetadata& meta, const JpegrWriteOptions& opt) {
+  REGAIN_CHECK(validate(meta));
+  if (!opt.write_xmp && !opt.write_iso)
+    return fail(ErrorCode::InvalidInput, "JPEG_R: at least one metadata flavour must be written");
+  if (meta.curve != GainCurve::Iso21496)
+    return fail(ErrorCode::Unsupported, "JPEG_R: Apple-curve gain maps must be converted to ISO form first");
+  REGAIN_TRY(primary, open(primary_jpeg, "primary JPEG"));
+  REGAIN_TRY(gain, open(gain_map_jpeg, "gain-map JPEG"));
+
+  std::optional<std::string> gm_xmp;
+  if (opt.write_xmp) {
+    auto x = gainmap_xmp(meta);
+    if (!x && x.error().code != ErrorCode::Unsupported) return tl::unexpected(x.error());
+    if (x) gm_xmp = std::move(*x);
+  }
+  std::vector<uint8_t> iso;
+  if (opt.write_iso || !gm_xmp) {
+    REGAIN_TRY(enc, encode_iso21496(meta));
+    iso = std::move(enc);
+  }
+
+  // Gain-map image first: its size goes into the primary's XMP and MPF.
+  ByteWriter g(true);
+  g.u8(0xFF); g.u8(0xD8);
+  put_jfif(g, gain);
+  if (gm_xmp) REGAIN_CHECK(put_segment(g, 0xE1, kXmpSig, bytes_of(*gm_xmp)));
+  if (!iso.empty()) REGAIN_CHECK(put_segment(g, 0xE2, kIsoSig, iso));
+  put_rest(g, gain, /*drop_exif=*/true, /*drop_icc=*/true);
+  std::vector<uint8_t> gm_bytes = g.take();
+
+  ByteWriter w(true);
+  w.u8(0xFF); w.u8(0xD8);
+  put_jfif(w, primary);
+  const bool replace_exif = opt.exif.has_value();
+  if (replace_exif && !opt.exif->empty()) {
+    std::vector<uint8_t> body(opt.exif->begin(), opt.exif->end());
+    REGAIN_CHECK(put_segment(w, 0xE1, kExifSig, body));
+  } else if (!replace_exif) {
+    if (const auto* e = primary.s.find_app(0xE1, kExifSig)) w.append(primary.bytes.subspan(e->offset, e->total_size));
+  }
+  if (gm_xmp) REGAIN_CHECK(put_segment(w, 0xE1, kXmpSig, bytes_of(primary_xmp(gm_bytes.size()))));
+  const bool replace_icc = opt.icc.has_value();
+  if (replace_icc && !opt.icc->empty()) put_icc(w, *opt.icc);
+  else if (!replace_icc)
+    for (const auto* c : primary.s.find_all_app(0xE2, kIccSig)) w.append(primary.bytes.subspan(c->offset, c->total_size));
+  if (!iso.empty()) REGAIN_CHECK(put_segment(w, 0xE2, kIsoSig, iso_version_payload()));
+  const size_t mpf_pos = w.size();
+  REGAIN_CHECK(put_segment(w, 0xE2, {}, build_mpf(0, 0, 0)));
+  // EXIF and ICC were written above; keep_segment must not copy them again.
+  put_rest(w, primary, /*drop_exif=*/true, /*drop_icc=*/true);
+
+  const size_t primary_size = w.size();
+  if (primary_size + gm_bytes.size() > 0xFFFFFFFFull)
+    return fail(ErrorCode::TooLarge, "JPEG_R: output over 4 GiB cannot be indexed by MPF");
+  // Patch the MPF entries now that the primary size is known.
+  auto mpf = build_mpf(uint32_t(primary_size), uint32_t(gm_bytes.size()),
+                       uint32_t(primary_size - (mpf_pos + 8)));
+  std::copy(mpf.begin(), mpf.end(), w.bytes().begin() + mpf_pos + 4);
+  w.append(gm_bytes);
+  return w.take();
+}
+
+}  // namespace regain

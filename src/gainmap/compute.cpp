@@ -1,0 +1,152 @@
+// Gain-map computation: box-averaged linear renditions per map pixel, log2 ratio with
+// offsets, robust min/max, gamma, 8-bit quantisation (ISO 21496-1 / Ultra HDR encoder math).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "regain/gainmap.h"
+#include "util/parallel.h"
+
+namespace regain {
+
+namespace {
+
+bool valid_scale(int s) { return s == 1 || s == 2 || s == 4 || s == 8; }
+
+// Negative offsets (allowed by ISO) can drive a sum to <= 0; keep the ratio finite.
+inline float safe_log2_ratio(float num, float den) {
+  return std::log2(std::max(num, 1e-10f) / std::max(den, 1e-10f));
+}
+
+// Value at the given percentile of `values` via a 0.005-stop histogram (exact enough for
+// metadata, O(n) instead of a sort of up to 12M values).
+double percentile(const std::vector<float>& values, double pct) {
+  constexpr double lo = -32, hi = 32, step = 0.005;
+  const int bins = int((hi - lo) / step) + 1;
+  std::vector<uint32_t> hist(bins, 0);
+  for (float v : values) hist[std::clamp(int((v - lo) / step), 0, bins - 1)]++;
+  uint64_t target = uint64_t(std::ceil(pct / 100.0 * double(values.size())));
+  target = std::clamp<uint64_t>(target, 1, values.size());
+  uint64_t acc = 0;
+  for (int i = 0; i < bins; ++i) {
+    acc += hist[i];
+    if (acc >= target) return lo + (i + 0.5) * step;
+  }
+  return hi;
+}
+
+}  // namespace
+
+Result<ComputedGainMap> quantize_gain_map(const ImageF& g, const ComputeOptions& opt) {
+  const int ch = g.channels();
+  if (g.empty() || (ch != 1 && ch != 3))
+    return fail(ErrorCode::InvalidInput, "gain map: need a 1- or 3-channel log2 gain image");
+  if (!(opt.gamma > 0) || !std::isfinite(opt.gamma))
+    return fail(ErrorCode::InvalidInput, "gain map: gamma must be > 0");
+
+  GainMapMetadata meta;
+  meta.multichannel = ch == 3;
+  meta.use_base_colour_space = true;
+  meta.base_headroom = 0;
+  std::vector<float> values(size_t(g.width()) * g.height());
+  double overall_max = 0;
+  for (int c = 0; c < ch; ++c) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      float v = g.data()[i * ch + c];
+      values[i] = std::isfinite(v) ? v : 0.f;
+    }
+    double mn = opt.min_log2 ? *opt.min_log2 : percentile(values, opt.low_percentile);
+    double mx = opt.max_log2 ? *opt.max_log2 : percentile(values, opt.high_percentile);
+    if (!opt.min_log2 && !opt.max_log2) {
+      // A map that never darkens keeps 0 as its floor so flat areas land exactly on code 0.
+      mn = std::min(mn, 0.0);
+    }
+    if (mx - mn < 1e-3) mx = mn + 1e-3;  // a flat map still needs a non-empty range
+    // Snap outward to a 1/65536-stop grid: such values are exact as ISO fractions and as
+    // decimal XMP text, so both flavours carry bit-identical metadata.
+    mn = std::floor(mn * 65536.0) / 65536.0;
+    mx = std::ceil(mx * 65536.0) / 65536.0;
+    meta.channel[c] = {mn, mx, opt.gamma, opt.base_offset, opt.alternate_offset};
+    overall_max = std::max(overall_max, mx);
+  }
+  if (ch == 1) meta.channel[1] = meta.channel[2] = meta.channel[0];
+  meta.alternate_headroom = opt.alternate_headroom ? *opt.alternate_headroom
+                                                   : std::max(overall_max, 1.0 / 128);
+  REGAIN_CHECK(validate(meta));
+
+  Image8 map(g.width(), g.height(), ch);
+  const bool linear_gamma = opt.gamma == 1.0;
+  parallel_for(g.height(), opt.threads, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const float* src = g.row(y);
+      uint8_t* dst = map.row(y);
+      for (int x = 0; x < g.width(); ++x)
+        for (int c = 0; c < ch; ++c) {
+          const auto& m = meta.channel[c];
+          double r = std::clamp((src[x * ch + c] - m.min) / (m.max - m.min), 0.0, 1.0);
+          if (!linear_gamma) r = std::pow(r, m.gamma);
+          dst[x * ch + c] = uint8_t(r * 255.0 + 0.5);
+        }
+    }
+  });
+  return ComputedGainMap{std::move(map), meta};
+}
+
+Result<ComputedGainMap> compute_gain_map(const Image8& sdr, const ImageF& hdr,
+                                         const ComputeOptions& opt) {
+  if (sdr.channels() != 3 || hdr.channels() != 3)
+    return fail(ErrorCode::InvalidInput, "gain map: SDR and HDR must be RGB");
+  if (sdr.width() != hdr.width() || sdr.height() != hdr.height())
+    return fail(ErrorCode::InvalidInput, "gain map: SDR " + std::to_string(sdr.width()) + "x" +
+                                             std::to_string(sdr.height()) + " and HDR " +
+                                             std::to_string(hdr.width()) + "x" +
+                                             std::to_string(hdr.height()) + " differ in size");
+  if (!valid_scale(opt.scale))
+    return fail(ErrorCode::InvalidInput, "gain map: scale must be 1, 2, 4 or 8");
+  const int s = opt.scale;
+  const int W = sdr.width(), H = sdr.height();
+  const int mw = (W + s - 1) / s, mh = (H + s - 1) / s;
+  const int out_ch = opt.multichannel ? 3 : 1;
+  const auto& lut = srgb8_to_linear_lut();
+  const Vec3 wts = luminance_weights(opt.primaries);
+  const float ks = float(opt.base_offset), kh = float(opt.alternate_offset);
+
+  ImageF gains(mw, mh, out_ch);
+  parallel_for(mh, opt.threads, [&](int my0, int my1) {
+    std::vector<float> acc(size_t(mw) * 6);
+    for (int my = my0; my < my1; ++my) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      const int y0 = my * s, y1 = std::min(y0 + s, H);
+      for (int y = y0; y < y1; ++y) {
+        const uint8_t* sp = sdr.row(y);
+        const float* hp = hdr.row(y);
+        for (int x = 0; x < W; ++x) {
+          float* a = &acc[size_t(x / s) * 6];
+          a[0] += lut[sp[3 * x]];
+          a[1] += lut[sp[3 * x + 1]];
+          a[2] += lut[sp[3 * x + 2]];
+          a[3] += std::max(hp[3 * x], 0.f);
+          a[4] += std::max(hp[3 * x + 1], 0.f);
+          a[5] += std::max(hp[3 * x + 2], 0.f);
+        }
+      }
+      float* out = gains.row(my);
+      for (int mx = 0; mx < mw; ++mx) {
+        const int bw = std::min(s, W - mx * s), bh = y1 - y0;
+        const float inv = 1.f / float(bw * bh);
+        const float* a = &acc[size_t(mx) * 6];
+        if (out_ch == 1) {
+          float ys = (wts[0] * a[0] + wts[1] * a[1] + wts[2] * a[2]) * inv;
+          float yh = (wts[0] * a[3] + wts[1] * a[4] + wts[2] * a[5]) * inv;
+          out[mx] = safe_log2_ratio(yh + kh, ys + ks);
+        } else {
+          for (int c = 0; c < 3; ++c)
+            out[mx * 3 + c] = safe_log2_ratio(a[3 + c] * inv + kh, a[c] * inv + ks);
+        }
+      }
+    }
+  });
+  return quantize_gain_map(gains, opt);
+}
+
+}  // namespace regain

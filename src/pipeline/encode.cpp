@@ -1,0 +1,69 @@
+// JPEG_R encoding. The base JPEG encode (the single largest cost) runs on its own thread
+// while the gain map is computed and encoded on the caller's thread.
+#include <future>
+#include <thread>
+
+#include "container/exif.h"
+#include "regain/icc.h"
+#include "regain/pipeline.h"
+#include "util/parallel.h"
+
+namespace regain {
+
+namespace {
+
+Result<std::vector<uint8_t>> encode_map(const ComputedGainMap& cg, int quality) {
+  JpegEncodeOptions jo;
+  jo.quality = quality;
+  jo.subsample_420 = false;  // per-channel maps must not lose chroma resolution
+  return encode_jpeg(cg.map, jo);
+}
+
+JpegrWriteOptions container_options(const EncodeOptions& opt, bool fresh_base) {
+  JpegrWriteOptions c = opt.container;
+  // A freshly encoded base has no ICC: describe its primaries so viewers colour-manage it.
+  if (fresh_base && !c.icc) c.icc = make_display_icc(opt.gain.primaries);
+  return c;
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> encode_jpegr(const Image8& sdr, const ImageF& hdr, const EncodeOptions& opt) {
+  if (sdr.channels() != 3) return fail(ErrorCode::InvalidInput, "encode: SDR must be RGB");
+  JpegEncodeOptions bo;
+  bo.quality = opt.base_quality;
+  bo.subsample_420 = true;
+  auto base_future = std::async(std::launch::async, [&] { return encode_jpeg(sdr, bo); });
+  ComputeOptions co = opt.gain;
+  // One core goes to the base encode; the map gets the rest.
+  co.threads = std::max(1, resolve_threads(opt.threads) - 1);
+  auto cg = compute_gain_map(sdr, hdr, co);
+  Result<std::vector<uint8_t>> map_jpeg = cg ? encode_map(*cg, opt.map_quality)
+                                              : Result<std::vector<uint8_t>>(tl::unexpected(cg.error()));
+  auto base = base_future.get();
+  if (!cg) return tl::unexpected(cg.error());
+  if (!map_jpeg) return tl::unexpected(map_jpeg.error());
+  if (!base) return tl::unexpected(base.error());
+  return assemble_jpegr(*base, *map_jpeg, cg->meta, container_options(opt, true));
+}
+
+Result<std::vector<uint8_t>> encode_jpegr_from_jpeg(std::span<const uint8_t> sdr_jpeg, const ImageF& hdr,
+                                                    const EncodeOptions& opt) {
+  REGAIN_TRY(sdr, decode_jpeg(sdr_jpeg, {}, 3));
+  REGAIN_TRY(cg, compute_gain_map(sdr, hdr, opt.gain));
+  REGAIN_TRY(map_jpeg, encode_map(cg, opt.map_quality));
+  return assemble_jpegr(sdr_jpeg, map_jpeg, cg.meta, container_options(opt, false));
+}
+
+Result<std::vector<uint8_t>> package_jpegr(std::span<const uint8_t> sdr_jpeg, const Image8& gain_map,
+                                           const GainMapMetadata& meta, const EncodeOptions& opt) {
+  if (gain_map.channels() != 1 && gain_map.channels() != 3)
+    return fail(ErrorCode::InvalidInput, "gain map must have 1 or 3 channels");
+  if (gain_map.channels() == 3 && !meta.multichannel && !meta.channels_equal())
+    return fail(ErrorCode::InvalidInput, "3-channel gain map needs per-channel metadata");
+  ComputedGainMap cg{gain_map, meta};
+  REGAIN_TRY(map_jpeg, encode_map(cg, opt.map_quality));
+  return assemble_jpegr(sdr_jpeg, map_jpeg, meta, container_options(opt, false));
+}
+
+}  // namespace regain

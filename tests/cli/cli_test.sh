@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# CLI behaviour on the real corpus: inspect --json on every JPEG, documented exit codes,
+# encode/decode/extract/repair flows, and no partial outputs on failure.
+set -u
+BIN=$1; CORPUS=$2; TMP=$3
+rm -rf "$TMP"; mkdir -p "$TMP"
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+expect_rc() {  # expected-rc description command...
+  local want=$1 what=$2; shift 2
+  "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"; local rc=$?
+  if [ "$rc" -eq "$want" ]; then ok; else bad "$what: exit $rc, wanted $want"; sed 's/^/  /' "$TMP/err.txt" | head -5; fi
+}
+json_get() { node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8")); const v=eval("j"+process.argv[1]); console.log(v===null?"null":(typeof v==="object"?JSON.stringify(v):v))' "$1"; }
+
+[ -d "$CORPUS" ] || { echo "FAIL: corpus missing at $CORPUS"; exit 1; }
+
+for f in "$CORPUS"/jpeg/*.jpg "$CORPUS"/edited-pair/*.jpg "$CORPUS"/malformed/*.jpg; do
+  expect_rc 0 "inspect --json $(basename "$f")" "$BIN" inspect --json "$f"
+  node -e 'JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"))' "$TMP/out.txt" 2>/dev/null && ok || bad "inspect --json output of $(basename "$f") is not JSON"
+  expect_rc 0 "inspect text $(basename "$f")" "$BIN" inspect "$f"
+done
+
+# JSON contract values
+"$BIN" inspect --json "$CORPUS/edited-pair/original_iphone15promax.jpg" > "$TMP/iphone.json"
+[ "$(json_get '.gain_map.channels' < "$TMP/iphone.json")" = 1 ] && ok || bad "iphone gain_map.channels"
+[ "$(json_get '.gain_map.width' < "$TMP/iphone.json")" = 384 ] && ok || bad "iphone gain_map.width"
+[ "$(json_get '.gain_map.apple.headroom' < "$TMP/iphone.json")" = 6.415851 ] && ok || bad "iphone apple headroom"
+[ "$(json_get '.gain_map.metadata.alternate_hdr_headroom' < "$TMP/iphone.json")" = 2.681641 ] && ok || bad "iphone alternate headroom"
+"$BIN" inspect --json "$CORPUS/jpeg/paris_exif_xmp_icc.jpg" > "$TMP/plain.json"
+[ "$(json_get '.gain_map' < "$TMP/plain.json")" = null ] && ok || bad "plain JPEG gain_map should be null"
+"$BIN" inspect --json "$CORPUS/edited-pair/peer_pipeline_output.jpg" > "$TMP/peer.json"
+[ "$(json_get '.repair_would_help' < "$TMP/peer.json")" = true ] && ok || bad "peer file: repair_would_help"
+
+# exit codes
+expect_rc 7 "missing file" "$BIN" inspect "$TMP/nope.jpg"
+expect_rc 2 "unknown option" "$BIN" inspect --bogus "$CORPUS/jpeg/paris_exif_xmp_icc.jpg"
+expect_rc 2 "no subcommand" "$BIN"
+printf 'not an image' > "$TMP/garbage.jpg"
+expect_rc 4 "garbage input" "$BIN" inspect "$TMP/garbage.jpg"
+expect_rc 6 "decode a plain JPEG" "$BIN" decode "$CORPUS/jpeg/paris_exif_xmp_icc.jpg" --out "$TMP/plain.exr"
+[ ! -e "$TMP/plain.exr" ] && ok || bad "failed decode left an output file"
+rc=0; "$BIN" decode "$CORPUS/malformed/pixel6_truncated.jpg" --out "$TMP/trunc.exr" >/dev/null 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] && ok || bad "truncated decode exit $rc"
+[ ! -e "$TMP/trunc.exr" ] && ok || bad "truncated decode left an output file"
+ls "$TMP"/*.tmp* >/dev/null 2>&1 && bad "temp files left behind" || ok
+
+# flows
+expect_rc 0 "decode exr" "$BIN" decode "$CORPUS/jpeg/seine_sdr_gainmap_srgb.jpg" --out "$TMP/seine.exr"
+expect_rc 0 "decode png" "$BIN" decode "$CORPUS/jpeg/seine_sdr_gainmap_srgb.jpg" --headroom 1 --out "$TMP/seine.png"
+expect_rc 0 "decode tiff" "$BIN" decode "$CORPUS/edited-pair/original_iphone15promax.jpg" --out "$TMP/iphone.tif"
+expect_rc 0 "decode --sdr" "$BIN" decode "$CORPUS/edited-pair/original_iphone15promax.jpg" --sdr --out "$TMP/iphone_sdr.png"
+expect_rc 0 "extract" "$BIN" extract "$CORPUS/jpeg/pixel6pro_ultrahdr_01.jpg" --out "$TMP/ex"
+[ -s "$TMP/ex/pixel6pro_ultrahdr_01_gainmap.jpg" ] && [ -s "$TMP/ex/pixel6pro_ultrahdr_01_meta.json" ] && ok || bad "extract outputs"
+expect_rc 0 "encode from gain map + meta" "$BIN" encode --sdr "$TMP/ex/pixel6pro_ultrahdr_01_base.jpg" \
+  --gainmap "$TMP/ex/pixel6pro_ultrahdr_01_gainmap.png" --meta "$TMP/ex/pixel6pro_ultrahdr_01_meta.json" --out "$TMP/repacked.jpg"
+expect_rc 0 "inspect repacked" "$BIN" inspect --json "$TMP/repacked.jpg"
+[ "$(json_get '.gain_map.metadata.channels[0].gain_map_max' < "$TMP/out.txt")" = 2.656715 ] && ok || bad "repacked metadata"
+expect_rc 0 "samples" "$BIN" samples --out "$TMP/samples" --width 320 --height 240
+expect_rc 0 "encode sdr+hdr" "$BIN" encode --sdr "$TMP/samples/sunset_sdr.jpg" --hdr "$TMP/samples/sunset_hdr.exr" --out "$TMP/sunset.jpg"
+expect_rc 0 "encode 3ch scale 1" "$BIN" encode --sdr "$TMP/samples/night_sdr.jpg" --hdr "$TMP/samples/night_hdr.exr" --scale 1 --multichannel --out "$TMP/night.jpg"
+expect_rc 3 "encode size mismatch" "$BIN" encode --sdr "$CORPUS/jpeg/paris_exif_xmp_icc.jpg" --hdr "$TMP/samples/sunset_hdr.exr" --out "$TMP/mismatch.jpg"
+[ ! -e "$TMP/mismatch.jpg" ] && ok || bad "failed encode left an output"
+expect_rc 0 "repair peer" "$BIN" repair "$CORPUS/edited-pair/peer_pipeline_output.jpg" --out "$TMP/peer_fixed.jpg"
+"$BIN" inspect --json "$TMP/peer_fixed.jpg" > "$TMP/fixed.json"
+[ "$(json_get '.warnings.length' < "$TMP/fixed.json")" = 0 ] && ok || bad "repaired file still has warnings"
+expect_rc 6 "repair plain JPEG" "$BIN" repair "$CORPUS/jpeg/paris_exif_xmp_icc.jpg" --out "$TMP/x.jpg"
+
+echo "cli: ${pass} passed, ${fail} failed"
+[ "$fail" -eq 0 ]

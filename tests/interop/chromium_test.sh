@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# A real headless Chromium must apply the gain map of our output and of `regain repair`
+# output, and must not for plain JPEGs. Uses the shared probe (shared/docs/chromium-gainmap-probe.md).
+set -u
+BIN=$1; CORPUS=$2; PROBE=$3; BROWSER_DIR=$4; TMP=$5
+rm -rf "$TMP"; mkdir -p "$TMP"
+[ -f "$PROBE" ] || { echo "FAIL: probe missing at $PROBE"; exit 1; }
+"$BIN" samples --out "$TMP" --width 640 --height 480 >/dev/null || { echo "FAIL: samples"; exit 1; }
+"$BIN" repair "$CORPUS/edited-pair/peer_pipeline_output.jpg" --out "$TMP/peer_fixed.jpg" >/dev/null || { echo "FAIL: repair"; exit 1; }
+"$BIN" encode --sdr "$TMP/night_sdr.jpg" --hdr "$TMP/night_hdr.exr" --no-xmp --out "$TMP/night_iso_only.jpg" >/dev/null
+"$BIN" encode --sdr "$TMP/night_sdr.jpg" --hdr "$TMP/night_hdr.exr" --no-iso --out "$TMP/night_xmp_only.jpg" >/dev/null
+cd "$BROWSER_DIR" || exit 1
+files=("$TMP/sunset_ultrahdr.jpg" "$TMP/interior_ultrahdr.jpg" "$TMP/night_iso_only.jpg" "$TMP/night_xmp_only.jpg"
+       "$TMP/peer_fixed.jpg" "$CORPUS/edited-pair/peer_pipeline_output.jpg" "$TMP/sunset_sdr.jpg")
+want=(true true true true true false false)
+timeout 300 node "$PROBE" "${files[@]}" > "$TMP/probe.jsonl"
+rc=$?
+if [ $rc -eq 2 ]; then echo "FAIL: this Chromium lacks the HDR canvas API (cannot verify)"; exit 1; fi
+pass=0; fail=0
+for i in "${!files[@]}"; do
+  got=$(grep -F "\"$(basename "${files[$i]}")\"" "$TMP/probe.jsonl" | head -1 | sed -E 's/.*"applied": *([a-z]+).*/\1/')
+  [ -z "$got" ] && got=$(sed -n "$((i + 1))p" "$TMP/probe.jsonl" | sed -E 's/.*"applied": *([a-z]+).*/\1/')
+  if [ "$got" = "${want[$i]}" ]; then pass=$((pass + 1)); else echo "FAIL: $(basename "${files[$i]}") applied=$got, wanted ${want[$i]}"; fail=$((fail + 1)); fi
+done
+cat "$TMP/probe.jsonl"
+echo "chromium: ${pass} passed, ${fail} failed"
+[ "$fail" -eq 0 ]
