@@ -2,6 +2,7 @@
 // OpenEXR. Containers (JPEG_R, HEIF) are a layer above and call these.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,6 +28,11 @@ Result<JpegInfo> jpeg_info(ByteView jpeg);
 // Decodes to 1 channel (gray) or 3 channels (RGB, BT.601 full-range YCbCr conversion).
 // want_channels 0 = as stored.
 Result<Image8> decode_jpeg(ByteView jpeg, const Limits& limits = {}, int want_channels = 0);
+// Streaming decode to 8-bit RGB: `out` is allocated from the header, then filled top to
+// bottom; `on_rows(rows_done)` runs on the decoding thread every few rows so another thread
+// can work on finished rows while the rest decodes.
+Result<void> decode_jpeg_rows(ByteView jpeg, const Limits& limits, Image8& out,
+                              const std::function<void(int rows_done)>& on_rows);
 struct JpegEncodeOptions {
   int quality = 95;
   bool subsample_420 = false;  // chroma subsampling (4:2:0 if true, else 4:4:4)

@@ -93,6 +93,37 @@ Result<ImageF> apply_gain_map(const Image8& base, const Image8& map, const GainM
 Result<ImageF> apply_gain_map(const ImageF& base_linear, const Image8& map,
                               const GainMapMetadata& m, const ApplyOptions& opt = {});
 
+// Applies one map to rows of a base image. Built once per image (tables, sampling taps),
+// then used from several threads on disjoint row ranges; the decoder streams rows through
+// it while the base JPEG is still being decoded.
+class GainMapApplier {
+ public:
+  static Result<GainMapApplier> create(int width, int height, const Image8& map, const GainMapMetadata& m,
+                                       double display_headroom, Transfer base_transfer = Transfer::SRGB);
+  // base: 8-bit RGB (the transfer given to create) or linear float RGB; out: W x H x 3.
+  void apply_rows(const Image8& base, int y0, int y1, ImageF& out) const;
+  void apply_rows(const ImageF& base, int y0, int y1, ImageF& out) const;
+  int width() const { return width_; }
+  int height() const { return height_; }
+
+ private:
+  struct Taps {
+    std::vector<int> i0, i1;
+    std::vector<float> w1;
+  };
+  template <class Pixel>
+  void run(int y0, int y1, ImageF& out, Pixel&& linear_plus_offset) const;
+  void blend_map_rows(int y, float* vrow) const;
+
+  int width_ = 0, height_ = 0;
+  Image8 map_;
+  bool mono_ = true;  // one factor for all three channels
+  Taps tx_, ty_;
+  std::array<std::vector<float>, 3> factor_;       // per quarter code
+  std::array<std::array<float, 256>, 3> linb_{};   // 8-bit code -> linear + base offset
+  std::array<float, 3> base_offset_{}, alt_offset_{};
+};
+
 // Bilinear, centre-aligned resampling of an 8-bit map to any size (up or down, any factor).
 Image8 resample_map(const Image8& map, int width, int height);
 

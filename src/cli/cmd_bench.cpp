@@ -22,17 +22,30 @@ double peak_rss_mb() {
   return u.ru_maxrss / 1024.0;
 }
 
-template <class F>
-double median_ms(int iterations, F&& f) {
-  std::vector<double> t;
-  f();  // warm-up (page faults, tables)
-  for (int i = 0; i < iterations; ++i) {
-    auto a = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-  }
+double median(std::vector<double> t) {
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
+}
+
+template <class F>
+double time_ms(F&& f) {
+  auto a = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+}
+
+// The machine is shared and noisy: ours and the floor alternate within each iteration so
+// both see the same conditions; medians are compared. One untimed warm-up of each.
+template <class A, class B>
+std::pair<double, double> paired_medians(int iterations, A&& ours, B&& floor) {
+  ours();
+  floor();
+  std::vector<double> ta, tb;
+  for (int i = 0; i < iterations; ++i) {
+    ta.push_back(time_ms(ours));
+    tb.push_back(time_ms(floor));
+  }
+  return {median(ta), median(tb)};
 }
 
 }  // namespace
@@ -41,7 +54,7 @@ Runner add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure JPEG_R encode/decode against libjpeg-turbo alone");
   struct Opts {
     bool json = false;
-    int iterations = 7, width = 4000, height = 3000;
+    int iterations = 15, width = 4000, height = 3000;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_flag("--json", o->json, "JSON output");
@@ -58,20 +71,21 @@ Runner add_bench(CLI::App& app) {
     if (!cg) return report(cg.error());
     JpegEncodeOptions base_opt{eo.base_quality, true}, map_opt{eo.map_quality, false};
 
-    std::vector<uint8_t> file;
-    double ours_enc = median_ms(o->iterations, [&] { file = *encode_jpegr(sdr, hdr, eo); });
+    std::vector<uint8_t> file, base_jpeg, map_jpeg;
+    auto [ours_enc, floor_enc] = paired_medians(
+        o->iterations, [&] { file = *encode_jpegr(sdr, hdr, eo); },
+        [&] {
+          base_jpeg = *encode_jpeg(sdr, base_opt);
+          map_jpeg = *encode_jpeg(cg->map, map_opt);
+        });
     const double enc_rss = peak_rss_mb();
-    std::vector<uint8_t> base_jpeg, map_jpeg;
-    double floor_enc = median_ms(o->iterations, [&] {
-      base_jpeg = *encode_jpeg(sdr, base_opt);
-      map_jpeg = *encode_jpeg(cg->map, map_opt);
-    });
-    hdr = ImageF();  // decode phase: free the encoder inputs so its RSS stands alone
-    double floor_dec = median_ms(o->iterations, [&] {
-      auto a = decode_jpeg(base_jpeg, {}, 3);
-      auto b = decode_jpeg(map_jpeg, {}, 0);
-    });
-    double ours_dec = median_ms(o->iterations, [&] { auto d = decode_jpegr_hdr(file); });
+    hdr = ImageF();  // decode phase: free the encoder inputs
+    auto [ours_dec, floor_dec] = paired_medians(
+        o->iterations, [&] { auto d = decode_jpegr_hdr(file); },
+        [&] {
+          auto a = decode_jpeg(base_jpeg, {}, 3);
+          auto b = decode_jpeg(map_jpeg, {}, 0);
+        });
     const double total_rss = peak_rss_mb();
 
     nlohmann::json j = {

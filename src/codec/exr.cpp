@@ -109,13 +109,13 @@ Result<HeaderFacts> scan_header(ByteView bytes) {
       return fail(ErrorCode::InvalidInput, "EXR header truncated");
     size_t next = r.pos() + size;
     if (name == "dataWindow" && type == "box2i" && size == 16) {
-      int32_t x0, y0, x1, y1;
+      int32_t x0 = 0, y0 = 0, x1 = -1, y1 = -1;  // size == 16 was checked: reads succeed
       r.s32(x0), r.s32(y0), r.s32(x1), r.s32(y1);
       f.width = int64_t(x1) - x0 + 1;
       f.height = int64_t(y1) - y0 + 1;
       have_window = true;
     } else if (name == "tiles" && type == "tiledesc" && size == 9) {
-      uint32_t tx, ty;
+      uint32_t tx = 0, ty = 0;
       r.u32(tx), r.u32(ty);
       f.tile_area = uint64_t(tx) * ty;
       if (f.tile_area == 0) return fail(ErrorCode::InvalidInput, "EXR has zero tile size");

@@ -1,6 +1,8 @@
-// Applying a gain map: out = (base + k_base) * 2^(lerp(min, max, g^(1/gamma)) * W) - k_alt,
-// with the map resampled on the fly (bilinear, centre-aligned) so no full-size map is
-// materialised. The per-code factor comes from a table at quarter-code resolution.
+// Applying a gain map: out = (base + k_base) * 2^(lerp(min, max, g^(1/gamma)) * W) - k_alt.
+// The map is resampled on the fly (bilinear, centre-aligned, in the code domain as the
+// standard asks): rows are blended vertically at map resolution once per output row, then
+// each output pixel interpolates horizontally and looks its factor up in a quarter-code
+// table. No full-size map is ever materialised.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -12,16 +14,11 @@ namespace regain {
 
 namespace {
 
-constexpr int kSteps = 4;                    // table entries per 8-bit code
+constexpr int kSteps = 4;  // table entries per 8-bit code
 constexpr int kLutSize = 255 * kSteps + 1;
 
-struct ChannelLut {
-  std::vector<float> factor = std::vector<float>(kLutSize);
-  float base_offset = 0, alternate_offset = 0;
-};
-
-ChannelLut build_lut(const GainMapMetadata& m, int c, double w) {
-  ChannelLut lut;
+std::vector<float> build_factors(const GainMapMetadata& m, int c, double w) {
+  std::vector<float> lut(kLutSize);
   const auto& ch = m.channel[c];
   for (int i = 0; i < kLutSize; ++i) {
     double g = double(i) / (kLutSize - 1);
@@ -33,25 +30,20 @@ ChannelLut build_lut(const GainMapMetadata& m, int c, double w) {
       double r = ch.gamma == 1.0 ? g : std::pow(g, 1.0 / ch.gamma);
       f = std::exp2((ch.min * (1 - r) + ch.max * r) * w);
     }
-    lut.factor[i] = float(f);
+    lut[i] = float(f);
   }
-  lut.base_offset = float(ch.base_offset);
-  lut.alternate_offset = float(ch.alternate_offset);
   return lut;
 }
 
-// Horizontal sampling positions of a resampling from `src` to `dst` samples.
-struct Taps {
-  std::vector<int> i0, i1;
-  std::vector<float> w1;
-};
+template <class Taps>
 Taps make_taps(int dst, int src) {
   Taps t;
-  t.i0.resize(dst); t.i1.resize(dst); t.w1.resize(dst);
-  double scale = double(src) / dst;
+  t.i0.resize(dst);
+  t.i1.resize(dst);
+  t.w1.resize(dst);
+  const double scale = double(src) / dst;
   for (int x = 0; x < dst; ++x) {
-    double f = (x + 0.5) * scale - 0.5;
-    f = std::clamp(f, 0.0, double(src - 1));
+    double f = std::clamp((x + 0.5) * scale - 0.5, 0.0, double(src - 1));
     int i = int(f);
     t.i0[x] = i;
     t.i1[x] = std::min(i + 1, src - 1);
@@ -60,102 +52,140 @@ Taps make_taps(int dst, int src) {
   return t;
 }
 
-// Fills `out` (dst_w * channels, in quarter-code units) with the map sampled for output row y.
-void sample_map_row(const Image8& map, const Taps& tx, const Taps& ty, int y, float* out) {
-  const int ch = map.channels();
-  const uint8_t* r0 = map.row(ty.i0[y]);
-  const uint8_t* r1 = map.row(ty.i1[y]);
-  const float wy = ty.w1[y];
-  const int n = int(tx.i0.size());
-  for (int x = 0; x < n; ++x) {
-    const int a = tx.i0[x] * ch, b = tx.i1[x] * ch;
-    const float wx = tx.w1[x];
-    for (int c = 0; c < ch; ++c) {
-      float top = r0[a + c] + (r0[b + c] - r0[a + c]) * wx;
-      float bot = r1[a + c] + (r1[b + c] - r1[a + c]) * wx;
-      out[x * ch + c] = (top + (bot - top) * wy) * kSteps;
+}  // namespace
+
+Result<GainMapApplier> GainMapApplier::create(int width, int height, const Image8& map, const GainMapMetadata& m,
+                                              double display_headroom, Transfer base_transfer) {
+  if (width <= 0 || height <= 0) return fail(ErrorCode::InvalidInput, "base image is empty");
+  if (map.empty() || (map.channels() != 1 && map.channels() != 3))
+    return fail(ErrorCode::InvalidInput, "gain map must have 1 or 3 channels");
+  REGAIN_CHECK(validate(m));
+  GainMapApplier a;
+  a.width_ = width;
+  a.height_ = height;
+  a.map_ = map;
+  // A 1-channel map with per-channel metadata (seen in Adobe files) drives three curves.
+  a.mono_ = map.channels() == 1 && !m.multichannel;
+  a.tx_ = make_taps<Taps>(width, map.width());
+  a.ty_ = make_taps<Taps>(height, map.height());
+  const double w = gain_map_weight(m, display_headroom);
+  for (int c = 0; c < 3; ++c) {
+    const int src = m.multichannel ? c : 0;
+    a.factor_[c] = build_factors(m, src, w);
+    a.base_offset_[c] = float(m.channel[src].base_offset);
+    a.alt_offset_[c] = float(m.channel[src].alternate_offset);
+    for (int v = 0; v < 256; ++v) a.linb_[c][v] = to_linear(base_transfer, v / 255.f) + a.base_offset_[c];
+  }
+  return a;
+}
+
+// vrow = map rows around output row y blended vertically, in quarter-code units, +0.5 so
+// that truncation rounds.
+void GainMapApplier::blend_map_rows(int y, float* vrow) const {
+  const uint8_t* r0 = map_.row(ty_.i0[y]);
+  const uint8_t* r1 = map_.row(ty_.i1[y]);
+  const float wy = ty_.w1[y];
+  const size_t n = map_.row_elems();
+  for (size_t k = 0; k < n; ++k) vrow[k] = (r0[k] + (float(r1[k]) - r0[k]) * wy) * kSteps + 0.5f;
+}
+
+template <class Pixel>
+void GainMapApplier::run(int y0, int y1, ImageF& out, Pixel&& lin) const {
+  std::vector<float> vrow(map_.row_elems());
+  const int W = width_, mc = map_.channels();
+  const int* __restrict i0 = tx_.i0.data();
+  const int* __restrict i1 = tx_.i1.data();
+  const float* __restrict w1 = tx_.w1.data();
+  const float* f0 = factor_[0].data();
+  const float* f1 = factor_[1].data();
+  const float* f2 = factor_[2].data();
+  const float a0 = alt_offset_[0], a1 = alt_offset_[1], a2 = alt_offset_[2];
+  for (int y = y0; y < y1; ++y) {
+    blend_map_rows(y, vrow.data());
+    const float* __restrict v = vrow.data();
+    float* __restrict o = out.row(y);
+    if (mono_) {
+      for (int x = 0; x < W; ++x) {
+        const float g = v[i0[x]] + (v[i1[x]] - v[i0[x]]) * w1[x];
+        const float f = f0[int(g)];
+        const auto p = lin(y, x);
+        o[3 * x] = std::max(p[0] * f - a0, 0.f);
+        o[3 * x + 1] = std::max(p[1] * f - a1, 0.f);
+        o[3 * x + 2] = std::max(p[2] * f - a2, 0.f);
+      }
+    } else {
+      const int step = mc == 3 ? 1 : 0;
+      for (int x = 0; x < W; ++x) {
+        const int k0 = i0[x] * mc, k1 = i1[x] * mc;
+        const float wx = w1[x];
+        const auto p = lin(y, x);
+        const float g0 = v[k0] + (v[k1] - v[k0]) * wx;
+        const float g1 = v[k0 + step] + (v[k1 + step] - v[k0 + step]) * wx;
+        const float g2 = v[k0 + 2 * step] + (v[k1 + 2 * step] - v[k0 + 2 * step]) * wx;
+        o[3 * x] = std::max(p[0] * f0[int(g0)] - a0, 0.f);
+        o[3 * x + 1] = std::max(p[1] * f1[int(g1)] - a1, 0.f);
+        o[3 * x + 2] = std::max(p[2] * f2[int(g2)] - a2, 0.f);
+      }
     }
   }
 }
 
-template <class BaseRow>
-Result<ImageF> apply_impl(int W, int H, BaseRow&& base_row, const Image8& map,
-                          const GainMapMetadata& m, const ApplyOptions& opt) {
-  if (map.empty() || (map.channels() != 1 && map.channels() != 3))
-    return fail(ErrorCode::InvalidInput, "gain map must have 1 or 3 channels");
-  REGAIN_CHECK(validate(m));
-  const double w = gain_map_weight(m, opt.display_headroom);
-  const int mc = map.channels();
-  ChannelLut luts[3] = {build_lut(m, 0, w), build_lut(m, m.multichannel ? 1 : 0, w),
-                        build_lut(m, m.multichannel ? 2 : 0, w)};
-  const Taps tx = make_taps(W, map.width()), ty = make_taps(H, map.height());
-  ImageF out(W, H, 3);
-  parallel_for(H, opt.threads, [&](int y0, int y1) {
-    std::vector<float> g(size_t(W) * mc);
-    std::vector<float> lin(size_t(W) * 3);
-    for (int y = y0; y < y1; ++y) {
-      sample_map_row(map, tx, ty, y, g.data());
-      base_row(y, lin.data());
-      float* o = out.row(y);
-      if (mc == 1 && !m.multichannel) {
-        const ChannelLut& l = luts[0];
-        for (int x = 0; x < W; ++x) {
-          const float f = l.factor[int(g[x] + 0.5f)];
-          for (int c = 0; c < 3; ++c) {
-            const ChannelLut& lc = luts[c];
-            o[3 * x + c] = std::max((lin[3 * x + c] + lc.base_offset) * f - lc.alternate_offset, 0.f);
-          }
-        }
-      } else {
-        // Also covers a 1-channel map with per-channel metadata (seen in Adobe files): the
-        // one code drives three different curves.
-        const int step = mc == 3 ? 1 : 0;
-        for (int x = 0; x < W; ++x)
-          for (int c = 0; c < 3; ++c) {
-            const ChannelLut& l = luts[c];
-            const float f = l.factor[int(g[mc * x + c * step] + 0.5f)];
-            o[3 * x + c] = std::max((lin[3 * x + c] + l.base_offset) * f - l.alternate_offset, 0.f);
-          }
-      }
-    }
+void GainMapApplier::apply_rows(const Image8& base, int y0, int y1, ImageF& out) const {
+  const auto& l0 = linb_[0];
+  const auto& l1 = linb_[1];
+  const auto& l2 = linb_[2];
+  run(y0, y1, out, [&](int y, int x) {
+    const uint8_t* b = base.row(y) + 3 * x;
+    return std::array<float, 3>{l0[b[0]], l1[b[1]], l2[b[2]]};
   });
-  return out;
 }
 
-}  // namespace
+void GainMapApplier::apply_rows(const ImageF& base, int y0, int y1, ImageF& out) const {
+  const float b0 = base_offset_[0], b1 = base_offset_[1], b2 = base_offset_[2];
+  run(y0, y1, out, [&](int y, int x) {
+    const float* b = base.row(y) + 3 * x;
+    return std::array<float, 3>{b[0] + b0, b[1] + b1, b[2] + b2};
+  });
+}
 
 Result<ImageF> apply_gain_map(const Image8& base, const Image8& map, const GainMapMetadata& m,
                               const ApplyOptions& opt, Transfer base_transfer) {
   if (base.channels() != 3) return fail(ErrorCode::InvalidInput, "base image must be RGB");
-  std::array<float, 256> lut{};
-  for (int i = 0; i < 256; ++i) lut[i] = to_linear(base_transfer, i / 255.f);
-  const int W = base.width();
-  return apply_impl(
-      W, base.height(),
-      [&](int y, float* lin) {
-        const uint8_t* p = base.row(y);
-        for (int i = 0; i < W * 3; ++i) lin[i] = lut[p[i]];
-      },
-      map, m, opt);
+  REGAIN_TRY(a, GainMapApplier::create(base.width(), base.height(), map, m, opt.display_headroom, base_transfer));
+  ImageF out(base.width(), base.height(), 3);
+  parallel_for(base.height(), opt.threads, [&](int y0, int y1) { a.apply_rows(base, y0, y1, out); });
+  return out;
 }
 
 Result<ImageF> apply_gain_map(const ImageF& base, const Image8& map, const GainMapMetadata& m,
                               const ApplyOptions& opt) {
   if (base.channels() != 3) return fail(ErrorCode::InvalidInput, "base image must be RGB");
-  const int W = base.width();
-  return apply_impl(
-      W, base.height(),
-      [&](int y, float* lin) { std::copy(base.row(y), base.row(y) + W * 3, lin); }, map, m, opt);
+  REGAIN_TRY(a, GainMapApplier::create(base.width(), base.height(), map, m, opt.display_headroom, Transfer::Linear));
+  ImageF out(base.width(), base.height(), 3);
+  parallel_for(base.height(), opt.threads, [&](int y0, int y1) { a.apply_rows(base, y0, y1, out); });
+  return out;
 }
 
 Image8 resample_map(const Image8& map, int width, int height) {
-  const Taps tx = make_taps(width, map.width()), ty = make_taps(height, map.height());
-  Image8 out(width, height, map.channels());
-  std::vector<float> row(size_t(width) * map.channels());
+  struct T {
+    std::vector<int> i0, i1;
+    std::vector<float> w1;
+  };
+  const T tx = make_taps<T>(width, map.width()), ty = make_taps<T>(height, map.height());
+  const int ch = map.channels();
+  Image8 out(width, height, ch);
   for (int y = 0; y < height; ++y) {
-    sample_map_row(map, tx, ty, y, row.data());
+    const uint8_t* r0 = map.row(ty.i0[y]);
+    const uint8_t* r1 = map.row(ty.i1[y]);
+    const float wy = ty.w1[y];
     uint8_t* o = out.row(y);
-    for (size_t i = 0; i < row.size(); ++i) o[i] = uint8_t(row[i] / kSteps + 0.5f);
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < ch; ++c) {
+        const int a = tx.i0[x] * ch + c, b = tx.i1[x] * ch + c;
+        float top = r0[a] + (float(r0[b]) - r0[a]) * tx.w1[x];
+        float bot = r1[a] + (float(r1[b]) - r1[a]) * tx.w1[x];
+        o[x * ch + c] = uint8_t(top + (bot - top) * wy + 0.5f);
+      }
   }
   return out;
 }

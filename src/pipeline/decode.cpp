@@ -1,10 +1,16 @@
-// Decoding gain-map JPEGs to linear HDR: base and map decode concurrently, then the map is
-// applied band-parallel.
-#include <future>
+// Decoding gain-map JPEGs to linear HDR. The gain map (small) is decoded first; the base
+// then streams out of libjpeg in row bands while worker threads apply the map to finished
+// bands, and the decoding thread joins them when it is done. Decode and apply overlap, so
+// the total approaches the base decode alone.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "regain/icc.h"
 #include "regain/pipeline.h"
 #include "util/orientation.h"
+#include "util/parallel.h"
 
 namespace regain {
 
@@ -15,35 +21,87 @@ Primaries jpeg_primaries(std::span<const uint8_t> icc) {
   return Primaries::BT709;
 }
 
+namespace {
+
+// Applies `a` to rows of `base` as `decode` produces them.
+Result<void> decode_and_apply(std::span<const uint8_t> jpeg, const Limits& limits, const Image8& map,
+                              const GainMapMetadata& meta, double headroom, int threads, ImageF& out) {
+  REGAIN_TRY(info, jpeg_info(jpeg));
+  if (info.width <= 0 || info.height <= 0) return fail(ErrorCode::InvalidInput, "JPEG has zero size");
+  if (uint64_t(info.width) * info.height > limits.max_pixels || uint32_t(info.width) > limits.max_dimension ||
+      uint32_t(info.height) > limits.max_dimension)
+    return fail(ErrorCode::TooLarge, "JPEG is over the pixel limit");
+  REGAIN_TRY(applier, GainMapApplier::create(info.width, info.height, map, meta, headroom));
+  const int H = info.height;
+  out = ImageF(info.width, H, 3);
+  Image8 base;
+
+  constexpr int kBand = 32;
+  std::atomic<int> next{0};
+  int ready = 0;
+  bool stop = false;
+  std::mutex m;
+  std::condition_variable cv;
+  auto worker = [&] {
+    for (;;) {
+      const int y0 = next.fetch_add(kBand);
+      if (y0 >= H) return;
+      const int y1 = std::min(y0 + kBand, H);
+      {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return ready >= y1 || stop; });
+        if (ready < y1) return;  // decoding failed
+      }
+      applier.apply_rows(base, y0, y1, out);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < std::max(2, resolve_threads(threads)); ++i) pool.emplace_back(worker);
+  auto decoded = decode_jpeg_rows(jpeg, limits, base, [&](int rows) {
+    {
+      std::lock_guard lock(m);
+      ready = rows;
+    }
+    cv.notify_all();
+  });
+  {
+    std::lock_guard lock(m);
+    stop = true;
+  }
+  cv.notify_all();
+  if (decoded && base.height() == H) worker();  // the decoding thread helps with the rest
+  for (auto& t : pool) t.join();
+  if (!decoded) return tl::unexpected(decoded.error());
+  if (base.height() != H || base.width() != info.width)
+    return fail(ErrorCode::InvalidInput, "JPEG header and data disagree on the image size");
+  return {};
+}
+
+}  // namespace
+
 Result<DecodedHdr> decode_jpegr_hdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
   REGAIN_TRY(jr, read_jpegr(file));
   if (!jr.gain_map || !jr.metadata)
     return fail(ErrorCode::NotFound, jr.gain_map ? "the gain map has no usable metadata" : "no gain map in this file");
-  auto map_future = std::async(std::launch::async, [&] {
-    // Gain-map codes are not colour managed: decode as stored (1 or 3 channels).
-    return decode_jpeg(jr.gain_map_bytes, opt.limits, 0);
-  });
-  auto base = decode_jpeg(jr.primary_bytes, opt.limits, 3);
-  auto map = map_future.get();
-  if (!base) return tl::unexpected(with_context(base.error(), "primary image"));
+  // Gain-map codes are not colour managed: decode as stored (1 or 3 channels).
+  auto map = decode_jpeg(jr.gain_map_bytes, opt.limits, 0);
   if (!map) return tl::unexpected(with_context(map.error(), "gain-map image"));
   DecodedHdr out;
   out.meta = *jr.metadata;
   out.source = jr.source;
   out.headroom = opt.headroom ? *opt.headroom : std::max(out.meta.alternate_headroom, out.meta.base_headroom);
   out.primaries = jpeg_primaries(jr.icc);
-  ApplyOptions ao;
-  ao.display_headroom = out.headroom;
-  ao.threads = opt.threads;
-  REGAIN_TRY(rgb, apply_gain_map(*base, *map, out.meta, ao));
-  out.rgb = opt.apply_orientation ? apply_orientation(rgb, jr.orientation) : std::move(rgb);
+  ImageF rgb;
+  auto r = decode_and_apply(jr.primary_bytes, opt.limits, *map, out.meta, out.headroom, opt.threads, rgb);
+  if (!r) return tl::unexpected(with_context(r.error(), "primary image"));
+  out.rgb = opt.apply_orientation && jr.orientation > 1 ? apply_orientation(rgb, jr.orientation) : std::move(rgb);
   return out;
 }
 
 Result<Image8> decode_jpegr_sdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
   REGAIN_TRY(jr, read_jpegr(file));
   REGAIN_TRY(base, decode_jpeg(jr.primary_bytes, opt.limits, 3));
-  return opt.apply_orientation ? apply_orientation(base, jr.orientation) : std::move(base);
+  return opt.apply_orientation && jr.orientation > 1 ? apply_orientation(base, jr.orientation) : std::move(base);
 }
 
 }  // namespace regain

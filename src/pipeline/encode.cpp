@@ -35,8 +35,9 @@ Result<std::vector<uint8_t>> encode_jpegr(const Image8& sdr, const ImageF& hdr, 
   bo.subsample_420 = true;
   auto base_future = std::async(std::launch::async, [&] { return encode_jpeg(sdr, bo); });
   ComputeOptions co = opt.gain;
-  // One core goes to the base encode; the map gets the rest.
-  co.threads = std::max(1, resolve_threads(opt.threads) - 1);
+  // The map computation uses every core even while the base encode runs: the scheduler
+  // then balances the three threads, and no core idles once the shorter job is done.
+  co.threads = resolve_threads(opt.threads);
   auto cg = compute_gain_map(sdr, hdr, co);
   Result<std::vector<uint8_t>> map_jpeg = cg ? encode_map(*cg, opt.map_quality)
                                               : Result<std::vector<uint8_t>>(tl::unexpected(cg.error()));

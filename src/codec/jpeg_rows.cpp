@@ -1,0 +1,88 @@
+// Row-streaming JPEG decode through the libjpeg API (same libjpeg-turbo code as TurboJPEG;
+// the default islow DCT and fancy upsampling, so pixels match decode_jpeg exactly).
+#include <cstdio>
+#include <jpeglib.h>
+
+#include <csetjmp>
+#include <string>
+
+#include "regain/codec.h"
+
+namespace regain {
+
+namespace {
+
+struct ErrorManager {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void on_error(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+// Warnings (corrupt data, premature end) are errors for us, as in decode_jpeg.
+void on_message(j_common_ptr cinfo, int level) {
+  if (level < 0) on_error(cinfo);
+}
+
+// C-style core: no object with a destructor lives in this frame, so longjmp is safe.
+// Returns nullptr on success, else the message buffer.
+const char* decode_core(jpeg_decompress_struct* cinfo, ErrorManager* err, const unsigned char* data,
+                        unsigned long size, const Limits* limits, Image8* out,
+                        const std::function<void(int)>* on_rows, int* too_large) {
+  if (setjmp(err->jump)) return err->message;
+  jpeg_create_decompress(cinfo);
+  jpeg_mem_src(cinfo, data, size);
+  jpeg_read_header(cinfo, TRUE);
+  if (cinfo->image_width > limits->max_dimension || cinfo->image_height > limits->max_dimension ||
+      uint64_t(cinfo->image_width) * cinfo->image_height > limits->max_pixels) {
+    *too_large = 1;
+    return "JPEG is over the pixel limit";
+  }
+  if (cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK) {
+    *too_large = 2;
+    return "CMYK JPEGs are not supported";
+  }
+  cinfo->out_color_space = JCS_RGB;
+  jpeg_start_decompress(cinfo);
+  *out = Image8(int(cinfo->output_width), int(cinfo->output_height), 3);
+  int since_report = 0;
+  while (cinfo->output_scanline < cinfo->output_height) {
+    JSAMPROW rows[4];
+    for (int i = 0; i < 4; ++i)
+      rows[i] = out->row(std::min<int>(cinfo->output_scanline + i, cinfo->output_height - 1));
+    int n = int(jpeg_read_scanlines(cinfo, rows, 4));
+    since_report += n;
+    if (since_report >= 16 || cinfo->output_scanline == cinfo->output_height) {
+      (*on_rows)(int(cinfo->output_scanline));
+      since_report = 0;
+    }
+  }
+  jpeg_finish_decompress(cinfo);
+  return nullptr;
+}
+
+}  // namespace
+
+Result<void> decode_jpeg_rows(ByteView jpeg, const Limits& limits, Image8& out,
+                              const std::function<void(int)>& on_rows) {
+  jpeg_decompress_struct cinfo{};
+  ErrorManager err{};
+  cinfo.err = jpeg_std_error(&err.pub);
+  err.pub.error_exit = on_error;
+  err.pub.emit_message = on_message;
+  int special = 0;
+  const char* msg = decode_core(&cinfo, &err, jpeg.data(), (unsigned long)jpeg.size(), &limits, &out, &on_rows, &special);
+  jpeg_destroy_decompress(&cinfo);
+  if (!msg) return {};
+  std::string m(msg);
+  if (special == 1) return fail(ErrorCode::TooLarge, m);
+  if (special == 2) return fail(ErrorCode::Unsupported, m);
+  return fail(ErrorCode::InvalidInput, "JPEG data: " + m);
+}
+
+}  // namespace regain
