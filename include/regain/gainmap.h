@@ -76,6 +76,23 @@ struct ComputedGainMap {
 // and primaries.
 Result<ComputedGainMap> compute_gain_map(const Image8& sdr, const ImageF& hdr,
                                          const ComputeOptions& opt = {});
+// The same computation split into map-row ranges, so callers can schedule it (the JPEG_R
+// encoder runs it beside the base JPEG encode). compute_rows may run concurrently on
+// disjoint ranges; finish() quantises once all rows are done.
+class GainMapComputer {
+ public:
+  static Result<GainMapComputer> create(const Image8& sdr, const ImageF& hdr, const ComputeOptions& opt);
+  int map_rows() const { return gains_.height(); }
+  void compute_rows(int my0, int my1);
+  Result<ComputedGainMap> finish() const;
+
+ private:
+  const Image8* sdr_ = nullptr;
+  const ImageF* hdr_ = nullptr;
+  ComputeOptions opt_;
+  ImageF gains_;  // log2 gain per map pixel
+};
+
 // Same from log2 gains already computed at map resolution (channels 1 or 3); used by
 // pipelines that derive gains in other ways (predictors, reference transfer).
 Result<ComputedGainMap> quantize_gain_map(const ImageF& log2_gain, const ComputeOptions& opt);

@@ -92,8 +92,7 @@ Result<ComputedGainMap> quantize_gain_map(const ImageF& g, const ComputeOptions&
   return ComputedGainMap{std::move(map), meta};
 }
 
-Result<ComputedGainMap> compute_gain_map(const Image8& sdr, const ImageF& hdr,
-                                         const ComputeOptions& opt) {
+Result<GainMapComputer> GainMapComputer::create(const Image8& sdr, const ImageF& hdr, const ComputeOptions& opt) {
   if (sdr.channels() != 3 || hdr.channels() != 3)
     return fail(ErrorCode::InvalidInput, "gain map: SDR and HDR must be RGB");
   if (sdr.width() != hdr.width() || sdr.height() != hdr.height())
@@ -101,56 +100,69 @@ Result<ComputedGainMap> compute_gain_map(const Image8& sdr, const ImageF& hdr,
                                              std::to_string(sdr.height()) + " and HDR " +
                                              std::to_string(hdr.width()) + "x" +
                                              std::to_string(hdr.height()) + " differ in size");
+  if (sdr.empty()) return fail(ErrorCode::InvalidInput, "gain map: empty image");
   if (!valid_scale(opt.scale))
     return fail(ErrorCode::InvalidInput, "gain map: scale must be 1, 2, 4 or 8");
+  GainMapComputer c;
+  c.sdr_ = &sdr;
+  c.hdr_ = &hdr;
+  c.opt_ = opt;
   const int s = opt.scale;
-  const int W = sdr.width(), H = sdr.height();
-  const int mw = (W + s - 1) / s, mh = (H + s - 1) / s;
-  const int out_ch = opt.multichannel ? 3 : 1;
-  const auto& lut = srgb8_to_linear_lut();
-  const Vec3 wts = luminance_weights(opt.primaries);
-  const float ks = float(opt.base_offset), kh = float(opt.alternate_offset);
+  c.gains_ = ImageF((sdr.width() + s - 1) / s, (sdr.height() + s - 1) / s, opt.multichannel ? 3 : 1);
+  return c;
+}
 
-  ImageF gains(mw, mh, out_ch);
-  parallel_for(mh, opt.threads, [&](int my0, int my1) {
-    // Column sums over the block's rows first: contiguous, branch-free loops the compiler
-    // vectorises; the horizontal reduction then touches only W*3 values per map row.
-    const size_t n = size_t(W) * 3;
-    std::vector<float> col_sdr(n), col_hdr(n);
-    for (int my = my0; my < my1; ++my) {
-      std::fill(col_sdr.begin(), col_sdr.end(), 0.f);
-      std::fill(col_hdr.begin(), col_hdr.end(), 0.f);
-      const int y0 = my * s, y1 = std::min(y0 + s, H);
-      for (int y = y0; y < y1; ++y) {
-        const uint8_t* __restrict sp = sdr.row(y);
-        const float* __restrict hp = hdr.row(y);
-        float* __restrict cs = col_sdr.data();
-        float* __restrict ch = col_hdr.data();
-        for (size_t i = 0; i < n; ++i) cs[i] += lut[sp[i]];
-        for (size_t i = 0; i < n; ++i) ch[i] += hp[i] > 0.f ? hp[i] : 0.f;  // NaN -> 0 too
-      }
-      float* out = gains.row(my);
-      for (int mx = 0; mx < mw; ++mx) {
-        const int x0 = mx * s, x1 = std::min(x0 + s, W);
-        float a[6] = {0, 0, 0, 0, 0, 0};
-        for (int x = x0; x < x1; ++x)
-          for (int c = 0; c < 3; ++c) {
-            a[c] += col_sdr[3 * x + c];
-            a[3 + c] += col_hdr[3 * x + c];
-          }
-        const float inv = 1.f / float((x1 - x0) * (y1 - y0));
-        if (out_ch == 1) {
-          float ys = (wts[0] * a[0] + wts[1] * a[1] + wts[2] * a[2]) * inv;
-          float yh = (wts[0] * a[3] + wts[1] * a[4] + wts[2] * a[5]) * inv;
-          out[mx] = safe_log2_ratio(yh + kh, ys + ks);
-        } else {
-          for (int c = 0; c < 3; ++c)
-            out[mx * 3 + c] = safe_log2_ratio(a[3 + c] * inv + kh, a[c] * inv + ks);
+void GainMapComputer::compute_rows(int my0, int my1) {
+  const Image8& sdr = *sdr_;
+  const ImageF& hdr = *hdr_;
+  const int s = opt_.scale, W = sdr.width(), H = sdr.height();
+  const int mw = gains_.width(), out_ch = gains_.channels();
+  const auto& lut = srgb8_to_linear_lut();
+  const Vec3 wts = luminance_weights(opt_.primaries);
+  const float ks = float(opt_.base_offset), kh = float(opt_.alternate_offset);
+  // Column sums over the block's rows first: contiguous, branch-free loops the compiler
+  // vectorises; the horizontal reduction then touches only W*3 values per map row.
+  const size_t n = size_t(W) * 3;
+  std::vector<float> col_sdr(n), col_hdr(n);
+  for (int my = my0; my < my1; ++my) {
+    std::fill(col_sdr.begin(), col_sdr.end(), 0.f);
+    std::fill(col_hdr.begin(), col_hdr.end(), 0.f);
+    const int y0 = my * s, y1 = std::min(y0 + s, H);
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* __restrict sp = sdr.row(y);
+      const float* __restrict hp = hdr.row(y);
+      float* __restrict cs = col_sdr.data();
+      float* __restrict ch = col_hdr.data();
+      for (size_t i = 0; i < n; ++i) cs[i] += lut[sp[i]];
+      for (size_t i = 0; i < n; ++i) ch[i] += hp[i] > 0.f ? hp[i] : 0.f;  // NaN -> 0 too
+    }
+    float* out = gains_.row(my);
+    for (int mx = 0; mx < mw; ++mx) {
+      const int x0 = mx * s, x1 = std::min(x0 + s, W);
+      float a[6] = {0, 0, 0, 0, 0, 0};
+      for (int x = x0; x < x1; ++x)
+        for (int c = 0; c < 3; ++c) {
+          a[c] += col_sdr[3 * x + c];
+          a[3 + c] += col_hdr[3 * x + c];
         }
+      const float inv = 1.f / float((x1 - x0) * (y1 - y0));
+      if (out_ch == 1) {
+        float ys = (wts[0] * a[0] + wts[1] * a[1] + wts[2] * a[2]) * inv;
+        float yh = (wts[0] * a[3] + wts[1] * a[4] + wts[2] * a[5]) * inv;
+        out[mx] = safe_log2_ratio(yh + kh, ys + ks);
+      } else {
+        for (int c = 0; c < 3; ++c) out[mx * 3 + c] = safe_log2_ratio(a[3 + c] * inv + kh, a[c] * inv + ks);
       }
     }
-  });
-  return quantize_gain_map(gains, opt);
+  }
+}
+
+Result<ComputedGainMap> GainMapComputer::finish() const { return quantize_gain_map(gains_, opt_); }
+
+Result<ComputedGainMap> compute_gain_map(const Image8& sdr, const ImageF& hdr, const ComputeOptions& opt) {
+  REGAIN_TRY(c, GainMapComputer::create(sdr, hdr, opt));
+  parallel_for(c.map_rows(), opt.threads, [&](int a, int b) { c.compute_rows(a, b); });
+  return c.finish();
 }
 
 }  // namespace regain

@@ -1,6 +1,6 @@
 // JPEG_R encoding. The base JPEG encode (the single largest cost) runs on its own thread
 // while the gain map is computed and encoded on the caller's thread.
-#include <future>
+#include <atomic>
 #include <thread>
 
 #include "container/exif.h"
@@ -30,22 +30,33 @@ JpegrWriteOptions container_options(const EncodeOptions& opt, bool fresh_base) {
 
 Result<std::vector<uint8_t>> encode_jpegr(const Image8& sdr, const ImageF& hdr, const EncodeOptions& opt) {
   if (sdr.channels() != 3) return fail(ErrorCode::InvalidInput, "encode: SDR must be RGB");
+  REGAIN_TRY(computer, GainMapComputer::create(sdr, hdr, opt.gain));
   JpegEncodeOptions bo;
   bo.quality = opt.base_quality;
   bo.subsample_420 = true;
-  auto base_future = std::async(std::launch::async, [&] { return encode_jpeg(sdr, bo); });
-  ComputeOptions co = opt.gain;
-  // The map computation uses every core even while the base encode runs: the scheduler
-  // then balances the three threads, and no core idles once the shorter job is done.
-  co.threads = resolve_threads(opt.threads);
-  auto cg = compute_gain_map(sdr, hdr, co);
-  Result<std::vector<uint8_t>> map_jpeg = cg ? encode_map(*cg, opt.map_quality)
-                                              : Result<std::vector<uint8_t>>(tl::unexpected(cg.error()));
-  auto base = base_future.get();
-  if (!cg) return tl::unexpected(cg.error());
-  if (!map_jpeg) return tl::unexpected(map_jpeg.error());
+  // The base encode (CPU-bound) and the map computation (memory-bound) overlap: map rows
+  // are handed out from a shared counter; one thread starts on them at once, the other
+  // encodes the base first and then joins, so no core idles.
+  constexpr int kChunk = 8;
+  std::atomic<int> next{0};
+  auto compute_share = [&] {
+    for (int r; (r = next.fetch_add(kChunk)) < computer.map_rows();)
+      computer.compute_rows(r, std::min(r + kChunk, computer.map_rows()));
+  };
+  Result<std::vector<uint8_t>> base = fail(ErrorCode::Internal, "base not encoded");
+  std::thread base_thread([&] {
+    base = encode_jpeg(sdr, bo);
+    compute_share();
+  });
+  std::vector<std::thread> extra;
+  for (int i = 2; i < resolve_threads(opt.threads); ++i) extra.emplace_back(compute_share);
+  compute_share();
+  for (auto& t : extra) t.join();
+  base_thread.join();
   if (!base) return tl::unexpected(base.error());
-  return assemble_jpegr(*base, *map_jpeg, cg->meta, container_options(opt, true));
+  REGAIN_TRY(cg, computer.finish());
+  REGAIN_TRY(map_jpeg, encode_map(cg, opt.map_quality));
+  return assemble_jpegr(*base, map_jpeg, cg.meta, container_options(opt, true));
 }
 
 Result<std::vector<uint8_t>> encode_jpegr_from_jpeg(std::span<const uint8_t> sdr_jpeg, const ImageF& hdr,
