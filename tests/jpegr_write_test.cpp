@@ -176,7 +176,9 @@ TEST(JpegrHostile, BadMpfOffsetsAndAbsurdMetadata) {
   auto jr = read_jpegr(file);
   ASSERT_TRUE(jr);
   // Point the gain-map entry far past the end of the file.
-  const auto* mpf_seg = parse_jpeg_stream(file)->find_app(0xE2, kMpfSig);
+  auto stream = parse_jpeg_stream(file);
+  ASSERT_TRUE(stream);
+  const auto* mpf_seg = stream->find_app(0xE2, kMpfSig);
   ASSERT_TRUE(mpf_seg);
   auto copy = file;
   size_t entry1 = mpf_seg->offset + 8 + 50 + 16 + 8;  // offset field of entry 1

@@ -28,7 +28,8 @@ Result<JpegInfo> jpeg_info(ByteView jpeg);
 // Decodes to 1 channel (gray) or 3 channels (RGB, BT.601 full-range YCbCr conversion).
 // want_channels 0 = as stored.
 Result<Image8> decode_jpeg(ByteView jpeg, const Limits& limits = {}, int want_channels = 0);
-// Streaming decode to 8-bit RGB: `out` is allocated from the header, then filled top to
+// Streaming decode to 8-bit RGB: `out` is (re)allocated from the header unless it already
+// has the right size, then filled top to
 // bottom; `on_rows(rows_done)` runs on the decoding thread every few rows so another thread
 // can work on finished rows while the rest decodes.
 Result<void> decode_jpeg_rows(ByteView jpeg, const Limits& limits, Image8& out,

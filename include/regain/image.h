@@ -40,8 +40,16 @@ class Image {
     if (this != &o) { Image tmp(o); *this = std::move(tmp); }
     return *this;
   }
-  Image(Image&&) noexcept = default;
-  Image& operator=(Image&&) noexcept = default;
+  Image(Image&& o) noexcept
+      : width_(o.width_), height_(o.height_), channels_(o.channels_), data_(std::move(o.data_)) {
+    o.width_ = o.height_ = o.channels_ = 0;
+  }
+  Image& operator=(Image&& o) noexcept {
+    width_ = o.width_; height_ = o.height_; channels_ = o.channels_;
+    data_ = std::move(o.data_);
+    if (this != &o) o.width_ = o.height_ = o.channels_ = 0;
+    return *this;
+  }
 
   int width() const { return width_; }
   int height() const { return height_; }

@@ -60,7 +60,8 @@ Result<std::vector<uint8_t>> encode_hdr_file(const ImageF& rgb, Primaries primar
       const float* s = rgb.row(y);
       uint16_t* d = pq.row(y);
       for (int i = 0; i < rgb.width() * 3; ++i) {
-        float rel = std::clamp(s[i], 0.f, kMaxRel) / kMaxRel;
+        const float v = s[i];
+        float rel = !(v > 0.f) ? 0.f : std::min(v, kMaxRel) / kMaxRel;  // NaN -> 0
         d[i] = table[int(std::sqrt(rel) * kTable + 0.5f)];
       }
     }

@@ -52,9 +52,11 @@ Result<Image8> decode_jpeg(ByteView jpeg, const Limits& limits, int want_channel
   Image8 img(w, h, channels);
   if (tjDecompress2(tj.h, jpeg.data(), (unsigned long)jpeg.size(), img.data(), w, 0, h,
                     channels == 1 ? TJPF_GRAY : TJPF_RGB, 0) != 0) {
-    // Warnings (e.g. premature end of data) also land here: a damaged image is an error,
-    // not a silently grey half.
-    return fail(ErrorCode::InvalidInput, "JPEG data: " + tj_message(tj.h));
+    // Benign warnings (extraneous bytes) pass, as in every viewer; running out of data does
+    // not: the missing part would be silently grey.
+    const std::string msg = tj_message(tj.h);
+    if (tjGetErrorCode(tj.h) != TJERR_WARNING || msg.find("Premature end") != std::string::npos)
+      return fail(ErrorCode::InvalidInput, "JPEG data: " + msg);
   }
   return img;
 }

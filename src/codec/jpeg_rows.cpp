@@ -2,6 +2,7 @@
 // the default islow DCT and fancy upsampling, so pixels match decode_jpeg exactly).
 #include <cstdio>
 #include <jpeglib.h>
+#include <jerror.h>
 
 #include <csetjmp>
 #include <string>
@@ -24,9 +25,10 @@ void on_error(j_common_ptr cinfo) {
   std::longjmp(err->jump, 1);
 }
 
-// Warnings (corrupt data, premature end) are errors for us, as in decode_jpeg.
+// Real files carry benign defects (extraneous bytes before a marker) that every viewer
+// shows; those warnings pass. Running out of data is an error: the rest would be grey.
 void on_message(j_common_ptr cinfo, int level) {
-  if (level < 0) on_error(cinfo);
+  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) on_error(cinfo);
 }
 
 // C-style core: no object with a destructor lives in this frame, so longjmp is safe.
@@ -49,7 +51,11 @@ const char* decode_core(jpeg_decompress_struct* cinfo, ErrorManager* err, const 
   }
   cinfo->out_color_space = JCS_RGB;
   jpeg_start_decompress(cinfo);
-  *out = Image8(int(cinfo->output_width), int(cinfo->output_height), 3);
+  if (out->width() != int(cinfo->output_width) || out->height() != int(cinfo->output_height) ||
+      out->channels() != 3) {
+    *too_large = 3;
+    return "JPEG header and data disagree on the image size";
+  }
   int since_report = 0;
   while (cinfo->output_scanline < cinfo->output_height) {
     JSAMPROW rows[4];
@@ -75,6 +81,22 @@ Result<void> decode_jpeg_rows(ByteView jpeg, const Limits& limits, Image8& out,
   cinfo.err = jpeg_std_error(&err.pub);
   err.pub.error_exit = on_error;
   err.pub.emit_message = on_message;
+  // The output is allocated here, outside the setjmp frame, from TurboJPEG's header parse.
+  auto info = jpeg_info(jpeg);
+  if (!info) return tl::unexpected(info.error());
+  if (info->width <= 0 || info->height <= 0) return fail(ErrorCode::InvalidInput, "JPEG has zero size");
+  if (uint32_t(info->width) > limits.max_dimension || uint32_t(info->height) > limits.max_dimension ||
+      uint64_t(info->width) * info->height > limits.max_pixels)
+    return fail(ErrorCode::TooLarge, "JPEG is " + std::to_string(info->width) + "x" +
+                                         std::to_string(info->height) + ", over the pixel limit");
+  if (out.width() != info->width || out.height() != info->height || out.channels() != 3) {
+    try {
+      out = Image8(info->width, info->height, 3);
+    } catch (const std::bad_alloc&) {
+      return fail(ErrorCode::TooLarge, "not enough memory for a " + std::to_string(info->width) + "x" +
+                                           std::to_string(info->height) + " image");
+    }
+  }
   int special = 0;
   const char* msg = decode_core(&cinfo, &err, jpeg.data(), (unsigned long)jpeg.size(), &limits, &out, &on_rows, &special);
   jpeg_destroy_decompress(&cinfo);
@@ -82,6 +104,7 @@ Result<void> decode_jpeg_rows(ByteView jpeg, const Limits& limits, Image8& out,
   std::string m(msg);
   if (special == 1) return fail(ErrorCode::TooLarge, m);
   if (special == 2) return fail(ErrorCode::Unsupported, m);
+  if (special == 3) return fail(ErrorCode::InvalidInput, m);
   return fail(ErrorCode::InvalidInput, "JPEG data: " + m);
 }
 

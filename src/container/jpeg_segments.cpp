@@ -53,8 +53,13 @@ Result<JpegStream> parse_jpeg_stream(std::span<const uint8_t> f, size_t start) {
       p = q;
       in_scan = false;
     }
-    if (f[p] != 0xFF)
-      return fail(ErrorCode::InvalidInput, "JPEG: expected a marker at offset " + std::to_string(p));
+    if (f[p] != 0xFF) {
+      // Stray bytes between segments: resynchronise on the next 0xFF like libjpeg does.
+      const void* hit = std::memchr(f.data() + p, 0xFF, f.size() - p);
+      if (!hit) break;
+      s.stray_bytes += size_t(static_cast<const uint8_t*>(hit) - (f.data() + p));
+      p = size_t(static_cast<const uint8_t*>(hit) - f.data());
+    }
     while (p + 1 < f.size() && f[p + 1] == 0xFF) ++p;  // fill bytes
     if (p + 1 >= f.size()) break;
     uint8_t m = f[p + 1];
@@ -64,7 +69,13 @@ Result<JpegStream> parse_jpeg_stream(std::span<const uint8_t> f, size_t start) {
       return s;
     }
     if (standalone(m)) {
-      if (m == 0xD8) return fail(ErrorCode::InvalidInput, "JPEG: unexpected SOI at offset " + std::to_string(p));
+      if (m == 0xD8) {
+        // The next image begins before this one ended: this one lacks its EOI.
+        if (!s.first_sos) return fail(ErrorCode::InvalidInput, "JPEG: unexpected SOI at offset " + std::to_string(p));
+        s.end = p;
+        s.truncated = true;
+        return s;
+      }
       s.segments.push_back({m, p, 2, {}});
       p += 2;
       continue;

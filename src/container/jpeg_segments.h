@@ -25,6 +25,7 @@ struct JpegStream {
   bool truncated = false;   // no EOI found
   std::vector<JpegSegment> segments;  // every marker segment, SOI and EOI included
   size_t first_sos = 0;     // offset of the first SOS marker
+  size_t stray_bytes = 0;   // bytes skipped between segments (resynchronised)
 
   // The first APPn segment whose payload starts with `signature` (nullptr if none).
   const JpegSegment* find_app(uint8_t marker, std::string_view signature) const;

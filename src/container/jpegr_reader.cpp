@@ -144,6 +144,8 @@ Result<JpegrFile> read_jpegr(std::span<const uint8_t> file) {
       out.warnings.push_back("MPF unreadable: " + mpf.error().message);
     } else {
       const size_t base = primary.mpf_marker_offset + 8;
+      int attempts = 0;
+      std::vector<size_t> tried;
       for (const auto& e : mpf->entries) {
         MpfEntryInfo ei{e.attribute, e.size, e.offset, e.offset ? base + e.offset : 0, false};
         if (e.offset == 0) {
@@ -157,7 +159,11 @@ Result<JpegrFile> read_jpegr(std::span<const uint8_t> file) {
           out.warnings.push_back("MPF entry at " + std::to_string(ei.file_offset) + " claims " +
                                  std::to_string(e.size) + " bytes, past the end of the file");
         out.mpf_entries.push_back(ei);
-        if (gm) continue;
+        if (gm || out.mpf_entries.size() > 64) continue;
+        // Each candidate costs a walk of its stream: never the same offset twice, and only
+        // a few in all (hostile files list up to 1000 entries).
+        if (std::find(tried.begin(), tried.end(), ei.file_offset) != tried.end() || ++attempts > 8) continue;
+        tried.push_back(ei.file_offset);
         if (ei.valid) {
           gm = try_at(ei.file_offset);
         } else if (ei.file_offset >= file.size()) {

@@ -252,7 +252,7 @@ Result<GainMapMetadata> hdrgm_from_xmp(const Xmp& x) {
 AppleXmp apple_from_xmp(const Xmp& x) {
   AppleXmp a;
   if (auto v = x.value(kNsApple, "HDRGainMapVersion")) {
-    if (auto d = parse_double(*v)) a.version = int64_t(*d);
+    if (auto d = parse_double(*v); d && std::fabs(*d) < 9e15) a.version = int64_t(*d);
   }
   if (auto v = x.value(kNsApple, "HDRGainMapHeadroom")) a.headroom = parse_double(*v);
   if (auto v = x.value(kNsApdi, "AuxiliaryImageType")) a.aux_type = *v;

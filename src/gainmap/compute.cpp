@@ -24,7 +24,7 @@ double percentile(const std::vector<float>& values, double pct) {
   constexpr double lo = -32, hi = 32, step = 0.005;
   const int bins = int((hi - lo) / step) + 1;
   std::vector<uint32_t> hist(bins, 0);
-  for (float v : values) hist[std::clamp(int((v - lo) / step), 0, bins - 1)]++;
+  for (float v : values) hist[size_t(std::clamp((double(v) - lo) / step, 0.0, double(bins - 1)))]++;
   uint64_t target = uint64_t(std::ceil(pct / 100.0 * double(values.size())));
   target = std::clamp<uint64_t>(target, 1, values.size());
   uint64_t acc = 0;
@@ -83,7 +83,8 @@ Result<ComputedGainMap> quantize_gain_map(const ImageF& g, const ComputeOptions&
       for (int x = 0; x < g.width(); ++x)
         for (int c = 0; c < ch; ++c) {
           const auto& m = meta.channel[c];
-          double r = std::clamp((src[x * ch + c] - m.min) / (m.max - m.min), 0.0, 1.0);
+          const float v = src[x * ch + c];
+          double r = std::isfinite(v) ? std::clamp((v - m.min) / (m.max - m.min), 0.0, 1.0) : 0.0;
           if (!linear_gamma) r = std::pow(r, m.gamma);
           dst[x * ch + c] = uint8_t(r * 255.0 + 0.5);
         }

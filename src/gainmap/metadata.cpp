@@ -56,7 +56,7 @@ GainMapMetadata apple_metadata(double headroom_linear) {
 
 double gain_map_weight(const GainMapMetadata& m, double display_headroom) {
   double span = m.alternate_headroom - m.base_headroom;
-  if (span == 0) return 0;
+  if (span == 0 || std::isnan(display_headroom)) return 0;
   double f = std::clamp((display_headroom - m.base_headroom) / span, 0.0, 1.0);
   return span > 0 ? f : -f;
 }

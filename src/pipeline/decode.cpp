@@ -33,8 +33,14 @@ Result<void> decode_and_apply(std::span<const uint8_t> jpeg, const Limits& limit
     return fail(ErrorCode::TooLarge, "JPEG is over the pixel limit");
   REGAIN_TRY(applier, GainMapApplier::create(info.width, info.height, map, meta, headroom));
   const int H = info.height;
-  out = ImageF(info.width, H, 3);
   Image8 base;
+  try {  // both buffers exist before any thread starts
+    out = ImageF(info.width, H, 3);
+    base = Image8(info.width, H, 3);
+  } catch (const std::bad_alloc&) {
+    return fail(ErrorCode::TooLarge, "not enough memory to decode " + std::to_string(info.width) + "x" +
+                                         std::to_string(H));
+  }
 
   constexpr int kBand = 32;
   std::atomic<int> next{0};
@@ -42,7 +48,8 @@ Result<void> decode_and_apply(std::span<const uint8_t> jpeg, const Limits& limit
   bool stop = false;
   std::mutex m;
   std::condition_variable cv;
-  auto worker = [&] {
+  ErrorSlot errors;
+  auto work = [&] {
     for (;;) {
       const int y0 = next.fetch_add(kBand);
       if (y0 >= H) return;
@@ -55,8 +62,15 @@ Result<void> decode_and_apply(std::span<const uint8_t> jpeg, const Limits& limit
       applier.apply_rows(base, y0, y1, out);
     }
   };
+  auto worker = [&] { errors.run(work); };
   std::vector<std::thread> pool;
-  for (int i = 1; i < std::max(2, resolve_threads(threads)); ++i) pool.emplace_back(worker);
+  for (int i = 1; i < std::max(2, resolve_threads(threads)); ++i) {
+    try {
+      pool.emplace_back(worker);
+    } catch (...) {
+      break;  // fewer workers; the decoding thread still applies everything afterwards
+    }
+  }
   auto decoded = decode_jpeg_rows(jpeg, limits, base, [&](int rows) {
     {
       std::lock_guard lock(m);
@@ -72,6 +86,7 @@ Result<void> decode_and_apply(std::span<const uint8_t> jpeg, const Limits& limit
   if (decoded && base.height() == H) worker();  // the decoding thread helps with the rest
   for (auto& t : pool) t.join();
   if (!decoded) return tl::unexpected(decoded.error());
+  if (errors.failed()) return fail(ErrorCode::TooLarge, "out of memory while applying the gain map");
   if (base.height() != H || base.width() != info.width)
     return fail(ErrorCode::InvalidInput, "JPEG header and data disagree on the image size");
   return {};

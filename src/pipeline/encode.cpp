@@ -44,15 +44,25 @@ Result<std::vector<uint8_t>> encode_jpegr(const Image8& sdr, const ImageF& hdr, 
       computer.compute_rows(r, std::min(r + kChunk, computer.map_rows()));
   };
   Result<std::vector<uint8_t>> base = fail(ErrorCode::Internal, "base not encoded");
-  std::thread base_thread([&] {
+  ErrorSlot errors;
+  std::vector<std::thread> threads;
+  auto spawn = [&](auto fn) {
+    try {
+      threads.emplace_back([&errors, fn] { errors.run(fn); });
+      return true;
+    } catch (...) {
+      return false;
+    }
+  };
+  auto base_job = [&] {
     base = encode_jpeg(sdr, bo);
     compute_share();
-  });
-  std::vector<std::thread> extra;
-  for (int i = 2; i < resolve_threads(opt.threads); ++i) extra.emplace_back(compute_share);
-  compute_share();
-  for (auto& t : extra) t.join();
-  base_thread.join();
+  };
+  if (!spawn(base_job)) errors.run(base_job);  // no thread to be had: do it here
+  for (int i = 2; i < resolve_threads(opt.threads); ++i) spawn(compute_share);
+  errors.run(compute_share);
+  for (auto& t : threads) t.join();
+  if (errors.failed()) return fail(ErrorCode::TooLarge, "out of memory while encoding");
   if (!base) return tl::unexpected(base.error());
   REGAIN_TRY(cg, computer.finish());
   REGAIN_TRY(map_jpeg, encode_map(cg, opt.map_quality));

@@ -55,7 +55,7 @@ class ByteReader {
     return true;
   }
   bool u64(uint64_t& v) {
-    uint32_t a, b;
+    uint32_t a = 0, b = 0;
     if (remaining() < 8) return false;
     u32(a);
     u32(b);

@@ -1,8 +1,11 @@
 // Splits [0, n) into contiguous bands processed on up to `threads` std::threads (0 = all
 // cores). Bands are row ranges in practice; contiguous ranges keep each thread's memory
-// traffic sequential.
+// traffic sequential. An exception in any band (e.g. bad_alloc) is rethrown in the caller
+// after every thread has joined, never std::terminate.
 #pragma once
 #include <algorithm>
+#include <exception>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -13,6 +16,31 @@ inline int resolve_threads(int threads) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// Runs fn, storing the first exception thrown into `error` (shared between threads).
+class ErrorSlot {
+ public:
+  template <class F>
+  void run(F&& fn) noexcept {
+    try {
+      fn();
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+  void rethrow() {
+    if (error_) std::rethrow_exception(error_);
+  }
+  bool failed() {
+    std::lock_guard lock(mutex_);
+    return error_ != nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+};
+
 template <class F>
 void parallel_for(int n, int threads, F&& fn) {
   int t = std::min(resolve_threads(threads), std::max(n, 1));
@@ -20,14 +48,20 @@ void parallel_for(int n, int threads, F&& fn) {
     fn(0, n);
     return;
   }
+  ErrorSlot errors;
   std::vector<std::thread> pool;
   pool.reserve(t - 1);
-  for (int i = 1; i < t; ++i) {
-    int b = int(int64_t(n) * i / t), e = int(int64_t(n) * (i + 1) / t);
-    pool.emplace_back([&fn, b, e] { fn(b, e); });
+  try {
+    for (int i = 1; i < t; ++i) {
+      int b = int(int64_t(n) * i / t), e = int(int64_t(n) * (i + 1) / t);
+      pool.emplace_back([&fn, &errors, b, e] { errors.run([&] { fn(b, e); }); });
+    }
+  } catch (...) {
+    errors.run([] { throw; });
   }
-  fn(0, int(int64_t(n) / t));
+  errors.run([&] { fn(0, int(int64_t(n) / t)); });
   for (auto& th : pool) th.join();
+  errors.rethrow();
 }
 
 }  // namespace regain

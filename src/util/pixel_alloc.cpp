@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -27,16 +28,15 @@ struct Pool {
   size_t cap;
   Pool() {
     const char* env = std::getenv("REGAIN_POOL_MB");
-    cap = size_t(env ? std::strtoull(env, nullptr, 10) : 512) << 20;
-  }
-  ~Pool() {
-    for (auto& [size, p] : blocks) std::free(p);
+    const unsigned long long mb = env ? std::strtoull(env, nullptr, 10) : 512;
+    cap = size_t(std::min<unsigned long long>(mb, 1ull << 20)) << 20;
   }
 };
 
+// Never destroyed: images in static storage may be freed after a static pool would be.
 Pool& pool() {
-  static Pool p;
-  return p;
+  static Pool* p = new Pool;
+  return *p;
 }
 
 }  // namespace
@@ -70,9 +70,13 @@ void FreePixels::operator()(void* block) const noexcept {
     Pool& p = pool();
     std::lock_guard lock(p.mutex);
     if (p.cached + size <= p.cap) {
-      p.blocks.emplace(size, block);
-      p.cached += size;
-      return;
+      try {
+        p.blocks.emplace(size, block);
+        p.cached += size;
+        return;
+      } catch (...) {
+        // fall through to free
+      }
     }
   }
   std::free(block);

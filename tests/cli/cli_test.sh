@@ -67,5 +67,18 @@ expect_rc 0 "repair peer" "$BIN" repair "$CORPUS/edited-pair/peer_pipeline_outpu
 [ "$(json_get '.warnings.length' < "$TMP/fixed.json")" = 0 ] && ok || bad "repaired file still has warnings"
 expect_rc 6 "repair plain JPEG" "$BIN" repair "$CORPUS/jpeg/paris_exif_xmp_icc.jpg" --out "$TMP/x.jpg"
 
+# EXIF allow-list on a real iPhone file: re-encode its own SDR with its decoded HDR.
+expect_rc 0 "decode iphone to exr" "$BIN" decode "$CORPUS/edited-pair/original_iphone15promax.jpg" --out "$TMP/iphone.exr"
+"$BIN" inspect --json "$CORPUS/edited-pair/original_iphone15promax.jpg" > "$TMP/iphone_in.json"
+[ "$(json_get '.has_gps' < "$TMP/iphone_in.json")" = true ] && ok || bad "corpus iPhone file should carry GPS"
+expect_rc 0 "re-encode iphone" "$BIN" encode --sdr "$CORPUS/edited-pair/original_iphone15promax.jpg" --hdr "$TMP/iphone.exr" --hdr-primaries p3 --out "$TMP/iphone_re.jpg"
+"$BIN" inspect --json "$TMP/iphone_re.jpg" > "$TMP/iphone_re.json"
+[ "$(json_get '.has_gps' < "$TMP/iphone_re.json")" = false ] && ok || bad "GPS must be dropped by default"
+[ "$(json_get '.orientation' < "$TMP/iphone_re.json")" = "$(json_get '.orientation' < "$TMP/iphone_in.json")" ] && ok || bad "orientation changed"
+[ "$(json_get '.gain_map.apple' < "$TMP/iphone_re.json")" = null ] && ok || bad "Apple MakerNote must not be copied"
+exiftool -s -Make -Model "$TMP/iphone_re.jpg" | grep -q "iPhone 15 Pro Max" && ok || bad "camera model not kept"
+expect_rc 0 "re-encode iphone keep gps" "$BIN" encode --sdr "$CORPUS/edited-pair/original_iphone15promax.jpg" --hdr "$TMP/iphone.exr" --keep-gps --out "$TMP/iphone_gps.jpg"
+[ "$(json_get '.has_gps' < <("$BIN" inspect --json "$TMP/iphone_gps.jpg"))" = true ] && ok || bad "--keep-gps must keep GPS"
+
 echo "cli: ${pass} passed, ${fail} failed"
 [ "$fail" -eq 0 ]
