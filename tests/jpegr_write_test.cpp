@@ -6,6 +6,7 @@
 
 #include "container/jpeg_segments.h"
 #include "container/mpf.h"
+#include "regain/icc.h"
 #include "regain/jpegr.h"
 #include "regain/pipeline.h"
 #include "regain/synthetic.h"
@@ -214,4 +215,52 @@ TEST(JpegrRead, PlainJpegIsNotAnError) {
   EXPECT_FALSE(jr->gain_map);
   EXPECT_FALSE(read_jpegr(std::vector<uint8_t>{1, 2, 3}));
   EXPECT_FALSE(read_jpegr(std::vector<uint8_t>{}));
+}
+
+TEST(JpegrWrite, RewriteKeepsForeignXmpAndAppleProperties) {
+  auto bytes = corpus_bytes("edited-pair/original_iphone15promax.jpg");
+  auto fixed = repair_jpegr(bytes);
+  ASSERT_TRUE(fixed) << fixed.error().message;
+  auto jr = read_jpegr(fixed->bytes);
+  ASSERT_TRUE(jr && jr->gain_map);
+  EXPECT_TRUE(jr->gain_map->apple_xmp);         // Apple HDRGainMap kept beside hdrgm
+  EXPECT_TRUE(jr->gain_map->xmp_hdrgm);
+  EXPECT_EQ(jr->apple_version, 131072);
+  EXPECT_TRUE(jr->primary.xmp_container);
+  // The user's own XMP text (the iPhone writes photoshop:DateCreated) is still there.
+  std::string all(fixed->bytes.begin(), fixed->bytes.begin() + jr->primary.size);
+  EXPECT_NE(all.find("DateCreated"), std::string::npos);
+}
+
+TEST(JpegrWrite, AlternateColourSpaceMathIsHonoured) {
+  // use_base_colour_space = 0 with a Display P3 gain-map ICC on an sRGB base: the map must
+  // be applied in P3 and the result reported in P3.
+  ImageF hdr = synthetic_hdr_scene(64, 48, SceneKind::Interior);
+  Image8 sdr = tone_map_to_sdr(hdr);
+  auto base = encode_jpeg(sdr, {95, true});
+  ASSERT_TRUE(base);
+  Image8 map(16, 12, 1);
+  map.fill(200);
+  GainMapMetadata m;
+  m.use_base_colour_space = false;
+  m.alternate_headroom = 2;
+  for (auto& c : m.channel) c = {0, 2, 1, 0, 0};
+  EncodeOptions eo;
+  eo.container.gain_map_icc = make_display_icc(Primaries::DisplayP3);
+  auto file = package_jpegr(*base, map, m, eo);
+  ASSERT_TRUE(file) << file.error().message;
+  auto jr = read_jpegr(*file);
+  ASSERT_TRUE(jr && jr->metadata);
+  EXPECT_FALSE(jr->metadata->use_base_colour_space);
+  EXPECT_FALSE(jr->gain_map_icc.empty());
+  EXPECT_FALSE(jr->xmp_metadata);  // XMP cannot say this: ISO only
+  auto d = decode_jpegr_hdr(*file);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->primaries, Primaries::DisplayP3);
+  // Repair keeps the gain-map ICC and says honestly that no XMP was written.
+  auto fixed = repair_jpegr(*file);
+  ASSERT_TRUE(fixed);
+  auto jr2 = read_jpegr(fixed->bytes);
+  EXPECT_FALSE(jr2->gain_map_icc.empty());
+  EXPECT_NE(fixed->fixes.back().find("no hdrgm XMP"), std::string::npos);
 }

@@ -54,6 +54,8 @@ struct JpegrFile {
   int orientation = 1;
   bool has_gps = false;
   std::vector<uint8_t> icc;                   // primary ICC
+  std::vector<uint8_t> gain_map_icc;          // ICC inside the gain-map image, if any
+  size_t trailing_bytes = 0;                  // non-padding bytes after the gain map
   std::vector<std::string> warnings;          // reasons a reader may ignore the gain map
   bool repair_would_help = false;
   // Views into the caller's buffer (valid while it lives).
@@ -69,6 +71,13 @@ struct JpegrWriteOptions {
   // Replace the primary's ICC / EXIF (TIFF stream) when set; kept from the input otherwise.
   std::optional<std::vector<uint8_t>> icc;
   std::optional<std::vector<uint8_t>> exif;
+  // Other XMP properties of the inputs (authoring data, Apple HDRGainMap, extended XMP) are
+  // kept and our signalling merged in; false writes only our packets (privacy: XMP can
+  // hold GPS too).
+  bool keep_other_xmp = true;
+  // ICC for the gain-map image: the colour space of the gain-map math when
+  // use_base_colour_space is 0. Unset: an ICC already in the gain-map input is kept then.
+  std::optional<std::vector<uint8_t>> gain_map_icc;
 };
 
 // Packs an already-encoded primary and gain-map JPEG into one JPEG_R file; the pixel data

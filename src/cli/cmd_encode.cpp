@@ -72,6 +72,7 @@ EncodeOptions encode_options(const Opts& o, const Sdr& sdr) {
   e.map_quality = o.map_quality;
   e.container.write_xmp = !o.no_xmp;
   e.container.write_iso = !o.no_iso;
+  e.container.keep_other_xmp = false;  // XMP can carry GPS and history: only ours goes out
   if (!sdr.icc.empty()) e.container.icc = sdr.icc;
   // Only allow-listed EXIF travels to the output; GPS only on request.
   if (!sdr.exif_tiff.empty()) {

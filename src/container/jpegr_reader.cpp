@@ -208,6 +208,9 @@ Result<JpegrFile> read_jpegr(std::span<const uint8_t> file) {
 
   out.gain_map = gm->info;
   out.gain_map_bytes = file.subspan(gm->stream.begin, gm->stream.end - gm->stream.begin);
+  out.gain_map_icc = collect_icc(file, gm->stream);
+  for (size_t i = gm->stream.end; i < file.size(); ++i)
+    if (file[i] != 0) ++out.trailing_bytes;  // zero padding does not count
 
   // ---- metadata (ISO wins, then XMP, then Apple) -----------------------------------------
   if (gm->info.iso_full) {

@@ -46,11 +46,13 @@ void put_icc(ByteWriter& w, std::span<const uint8_t> icc) {
 }
 
 // Segments of an input JPEG that we keep: everything before the first SOS except the
-// metadata we rewrite. `drop_exif` / `drop_icc` when the caller replaces them.
-bool keep_segment(const JpegSegment& s, bool drop_exif, bool drop_icc) {
+// metadata we rewrite. `drop_exif` / `drop_icc` when the caller replaces them; extended-XMP
+// segments stay with the main packet they belong to.
+bool keep_segment(const JpegSegment& s, bool drop_exif, bool drop_icc, bool keep_xmp_ext = false) {
   if (s.marker == 0xD8) return false;
   if (s.marker == 0xE0 && starts_with(s.payload, kJfifSig)) return false;  // written first
-  if (s.marker == 0xE1 && (starts_with(s.payload, kXmpSig) || starts_with(s.payload, kXmpExtSig))) return false;
+  if (s.marker == 0xE1 && starts_with(s.payload, kXmpSig)) return false;
+  if (s.marker == 0xE1 && starts_with(s.payload, kXmpExtSig)) return keep_xmp_ext;
   if (s.marker == 0xE1 && starts_with(s.payload, kExifSig)) return !drop_exif;
   if (s.marker == 0xE2 && (starts_with(s.payload, kIsoSig) || starts_with(s.payload, kMpfSig))) return false;
   if (s.marker == 0xE2 && starts_with(s.payload, kIccSig)) return !drop_icc;
@@ -74,12 +76,20 @@ void put_jfif(ByteWriter& w, const Stream& st) {
     w.append(st.bytes.subspan(j->offset, j->total_size));
 }
 
-void put_rest(ByteWriter& w, const Stream& st, bool drop_exif, bool drop_icc) {
+void put_rest(ByteWriter& w, const Stream& st, bool drop_exif, bool drop_icc, bool keep_xmp_ext = false) {
   for (const auto& seg : st.s.segments) {
     if (seg.offset >= st.s.first_sos) break;
-    if (keep_segment(seg, drop_exif, drop_icc)) w.append(st.bytes.subspan(seg.offset, seg.total_size));
+    if (keep_segment(seg, drop_exif, drop_icc, keep_xmp_ext)) w.append(st.bytes.subspan(seg.offset, seg.total_size));
   }
   w.append(st.bytes.subspan(st.s.first_sos));
+}
+
+// The main XMP packet of a stream (text after the APP1 signature), empty if none.
+std::string_view xmp_packet(const Stream& st) {
+  const auto* seg = st.s.find_app(0xE1, kXmpSig);
+  if (!seg) return {};
+  auto body = seg->payload.subspan(kXmpSig.size());
+  return {reinterpret_cast<const char*>(body.data()), body.size()};
 }
 
 }  // namespace
@@ -97,9 +107,13 @@ Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpe
 
   std::optional<std::string> gm_xmp;
   if (opt.write_xmp) {
-    auto x = gainmap_xmp(meta);
+    auto x = opt.keep_other_xmp ? merge_gainmap_xmp(xmp_packet(gain), meta) : gainmap_xmp(meta);
     if (!x && x.error().code != ErrorCode::Unsupported) return tl::unexpected(x.error());
     if (x) gm_xmp = std::move(*x);
+  }
+  if (!gm_xmp && opt.keep_other_xmp && !xmp_packet(gain).empty()) {
+    std::string kept = strip_gain_map_xmp(xmp_packet(gain));  // e.g. Apple's properties
+    if (!kept.empty()) gm_xmp = std::move(kept);
   }
   std::vector<uint8_t> iso;
   if (opt.write_iso || !gm_xmp) {
@@ -113,7 +127,11 @@ Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpe
   put_jfif(g, gain);
   if (gm_xmp) REGAIN_CHECK(put_segment(g, 0xE1, kXmpSig, bytes_of(*gm_xmp)));
   if (!iso.empty()) REGAIN_CHECK(put_segment(g, 0xE2, kIsoSig, iso));
-  put_rest(g, gain, /*drop_exif=*/true, /*drop_icc=*/true);
+  // The gain map's ICC names the colour space of the math when it is not the base's.
+  bool keep_gm_icc = false;
+  if (opt.gain_map_icc && !opt.gain_map_icc->empty()) put_icc(g, *opt.gain_map_icc);
+  else if (!opt.gain_map_icc) keep_gm_icc = !meta.use_base_colour_space;
+  put_rest(g, gain, /*drop_exif=*/true, /*drop_icc=*/!keep_gm_icc);
   std::vector<uint8_t> gm_bytes = g.take();
 
   ByteWriter w(true);
@@ -126,7 +144,15 @@ Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpe
   } else if (!replace_exif) {
     if (const auto* e = primary.s.find_app(0xE1, kExifSig)) w.append(primary.bytes.subspan(e->offset, e->total_size));
   }
-  if (gm_xmp) REGAIN_CHECK(put_segment(w, 0xE1, kXmpSig, bytes_of(primary_xmp(gm_bytes.size()))));
+  if (gm_xmp) {
+    REGAIN_TRY(px, opt.keep_other_xmp ? merge_primary_xmp(xmp_packet(primary), gm_bytes.size())
+                                      : Result<std::string>(primary_xmp(gm_bytes.size())));
+    REGAIN_CHECK(put_segment(w, 0xE1, kXmpSig, bytes_of(px)));
+  } else if (opt.keep_other_xmp && !xmp_packet(primary).empty()) {
+    // ISO-only output: the user's packet without old hdrgm signalling (it would be stale).
+    std::string px = strip_gain_map_xmp(xmp_packet(primary));
+    if (!px.empty()) REGAIN_CHECK(put_segment(w, 0xE1, kXmpSig, bytes_of(px)));
+  }
   const bool replace_icc = opt.icc.has_value();
   if (replace_icc && !opt.icc->empty()) put_icc(w, *opt.icc);
   else if (!replace_icc)
@@ -135,7 +161,7 @@ Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpe
   const size_t mpf_pos = w.size();
   REGAIN_CHECK(put_segment(w, 0xE2, {}, build_mpf(0, 0, 0)));
   // EXIF and ICC were written above; keep_segment must not copy them again.
-  put_rest(w, primary, /*drop_exif=*/true, /*drop_icc=*/true);
+  put_rest(w, primary, /*drop_exif=*/true, /*drop_icc=*/true, /*keep_xmp_ext=*/opt.keep_other_xmp);
 
   const size_t primary_size = w.size();
   if (primary_size + gm_bytes.size() > 0xFFFFFFFFull)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <map>
 
 namespace regain {
@@ -334,6 +335,140 @@ Result<std::string> gainmap_xmp(const GainMapMetadata& m) {
   }
   s += " </rdf:RDF>\n</x:xmpmeta>";
   return s;
+}
+
+namespace {
+
+// Removes hdrgm and GContainer properties from every rdf:Description below `n`, and
+// returns the first rdf:Description found (null if none).
+pugi::xml_node strip_gain_map_properties(pugi::xml_node n, NsMap ns, pugi::xml_node first, int depth = 0) {
+  if (depth > 64) return first;
+  std::vector<std::string> ignored;
+  add_declarations(n, ns, ignored);
+  QName q = resolve(n.name(), ns);
+  if (q.ns == kNsRdf && q.local == "Description") {
+    if (!first) first = n;
+    for (pugi::xml_attribute a = n.first_attribute(); a;) {
+      pugi::xml_attribute next = a.next_attribute();
+      QName aq = resolve(a.name(), ns);
+      if (aq.ns == kNsHdrgm || aq.ns == kNsContainer || aq.ns == kNsItem) n.remove_attribute(a);
+      a = next;
+    }
+    for (pugi::xml_node c = n.first_child(); c;) {
+      pugi::xml_node next = c.next_sibling();
+      if (c.type() == pugi::node_element) {
+        NsMap cns = ns;
+        add_declarations(c, cns, ignored);
+        QName cq = resolve(c.name(), cns);
+        if (cq.ns == kNsHdrgm || cq.ns == kNsContainer) n.remove_child(c);
+      }
+      c = next;
+    }
+    return first;
+  }
+  for (auto c : n.children())
+    if (c.type() == pugi::node_element) first = strip_gain_map_properties(c, ns, first, depth + 1);
+  return first;
+}
+
+// Declares `uri` on `el` under `preferred` prefix, or a fresh one when that prefix is
+// already bound to something else in scope; returns the prefix used.
+std::string declare(pugi::xml_node el, const NsMap& scope, const std::string& preferred, std::string_view uri) {
+  for (const auto& [prefix, bound] : scope)
+    if (bound == uri) return prefix;
+  std::string prefix = preferred;
+  for (int i = 2; scope.count(prefix) && scope.at(prefix) != uri; ++i) prefix = preferred + std::to_string(i);
+  el.append_attribute(("xmlns:" + prefix).c_str()) = std::string(uri).c_str();
+  return prefix;
+}
+
+NsMap scope_of(pugi::xml_node el) {
+  std::vector<pugi::xml_node> chain;
+  for (auto n = el; n && n.type() == pugi::node_element; n = n.parent()) chain.push_back(n);
+  NsMap ns;
+  std::vector<std::string> ignored;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) add_declarations(*it, ns, ignored);
+  return ns;
+}
+
+// Parses `existing`, strips old signalling, and calls `add(description, scope)`; falls
+// back to `fresh` when there is nothing usable to merge into.
+template <class Add>
+Result<std::string> merge(std::string_view existing, const std::string& fresh, Add&& add) {
+  while (!existing.empty() && (existing.back() == '\0' || std::isspace(uint8_t(existing.back()))))
+    existing.remove_suffix(1);
+  if (existing.empty()) return fresh;
+  pugi::xml_document doc;
+  auto flags = pugi::parse_default | pugi::parse_pi | pugi::parse_comments | pugi::parse_ws_pcdata_single;
+  if (!doc.load_buffer(existing.data(), existing.size(), flags)) return fresh;  // unreadable: replace
+  pugi::xml_node desc;
+  for (auto c : doc.children())
+    if (c.type() == pugi::node_element) desc = strip_gain_map_properties(c, {}, desc);
+  if (!desc) return fresh;
+  add(desc, scope_of(desc));
+  struct Sink : pugi::xml_writer {
+    std::string out;
+    void write(const void* data, size_t size) override { out.append(static_cast<const char*>(data), size); }
+  } sink;
+  doc.save(sink, "", pugi::format_raw | pugi::format_no_declaration);
+  return sink.out;
+}
+
+// Copies the attributes and children of the first rdf:Description of `packet` (one of
+// ours, using the prefixes hdrgm/Container/Item/rdf) onto `desc`, renaming prefixes.
+void graft(pugi::xml_node desc, const std::string& packet, const std::map<std::string, std::string>& rename) {
+  pugi::xml_document src;
+  src.load_string(packet.c_str());
+  pugi::xml_node from = src.find_node([](pugi::xml_node n) { return std::string_view(n.name()) == "rdf:Description"; });
+  auto renamed = [&](std::string_view qname) {
+    auto colon = qname.find(':');
+    if (colon == std::string_view::npos) return std::string(qname);
+    auto it = rename.find(std::string(qname.substr(0, colon)));
+    return (it == rename.end() ? std::string(qname.substr(0, colon)) : it->second) + std::string(qname.substr(colon));
+  };
+  std::function<void(pugi::xml_node, pugi::xml_node)> copy = [&](pugi::xml_node dst, pugi::xml_node node) {
+    pugi::xml_node e = dst.append_child(renamed(node.name()).c_str());
+    for (auto a : node.attributes()) e.append_attribute(renamed(a.name()).c_str()) = a.value();
+    for (auto c : node.children()) {
+      if (c.type() == pugi::node_element) copy(e, c);
+      else if (c.type() == pugi::node_pcdata) e.append_child(pugi::node_pcdata).set_value(c.value());
+    }
+  };
+  for (auto a : from.attributes()) {
+    std::string_view name(a.name());
+    if (name.rfind("xmlns", 0) == 0 || name == "rdf:about") continue;
+    desc.append_attribute(renamed(name).c_str()) = a.value();
+  }
+  for (auto c : from.children())
+    if (c.type() == pugi::node_element) copy(desc, c);
+}
+
+}  // namespace
+
+Result<std::string> merge_primary_xmp(std::string_view existing, uint64_t gainmap_length) {
+  const std::string fresh = primary_xmp(gainmap_length);
+  return merge(existing, fresh, [&](pugi::xml_node desc, const NsMap& scope) {
+    std::map<std::string, std::string> rename = {
+        {"hdrgm", declare(desc, scope, "hdrgm", kNsHdrgm)},
+        {"Container", declare(desc, scope, "Container", kNsContainer)},
+        {"Item", declare(desc, scope, "Item", kNsItem)},
+        {"rdf", declare(desc, scope, "rdf", kNsRdf)}};
+    graft(desc, fresh, rename);
+  });
+}
+
+std::string strip_gain_map_xmp(std::string_view existing) {
+  auto r = merge(existing, std::string(), [](pugi::xml_node, const NsMap&) {});
+  return r ? *r : std::string();
+}
+
+Result<std::string> merge_gainmap_xmp(std::string_view existing, const GainMapMetadata& m) {
+  REGAIN_TRY(fresh, gainmap_xmp(m));
+  return merge(existing, fresh, [&](pugi::xml_node desc, const NsMap& scope) {
+    std::map<std::string, std::string> rename = {{"hdrgm", declare(desc, scope, "hdrgm", kNsHdrgm)},
+                                                 {"rdf", declare(desc, scope, "rdf", kNsRdf)}};
+    graft(desc, fresh, rename);
+  });
 }
 
 }  // namespace regain

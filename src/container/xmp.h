@@ -59,6 +59,15 @@ std::string primary_xmp(uint64_t gainmap_length);
 // otherwise). Unsupported when the metadata cannot be said in XMP (use_base_colour_space 0).
 Result<std::string> gainmap_xmp(const GainMapMetadata& m);
 
+// Merging into a packet that already exists (rewriting someone's file): properties in
+// other namespaces survive (authoring data, Apple HDRGainMap/apdi, xmpNote:HasExtendedXMP);
+// previous hdrgm and GContainer properties are replaced. An empty `existing` gives the
+// fresh packet.
+Result<std::string> merge_primary_xmp(std::string_view existing, uint64_t gainmap_length);
+Result<std::string> merge_gainmap_xmp(std::string_view existing, const GainMapMetadata& m);
+// The packet without any hdrgm / GContainer property (for images written without them).
+std::string strip_gain_map_xmp(std::string_view existing);
+
 // Shortest decimal text that reads back as the same double.
 std::string format_double(double v);
 

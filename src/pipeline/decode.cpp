@@ -107,8 +107,38 @@ Result<DecodedHdr> decode_jpegr_hdr(std::span<const uint8_t> file, const DecodeO
   out.headroom = opt.headroom ? *opt.headroom : std::max(out.meta.alternate_headroom, out.meta.base_headroom);
   out.primaries = jpeg_primaries(jr.icc);
   ImageF rgb;
-  auto r = decode_and_apply(jr.primary_bytes, opt.limits, *map, out.meta, out.headroom, opt.threads, rgb);
-  if (!r) return tl::unexpected(with_context(r.error(), "primary image"));
+  std::optional<Primaries> math_space;
+  if (!out.meta.use_base_colour_space) {
+    // ISO 21496-1: the map was made in the alternate rendition's primaries, which the
+    // gain-map image's ICC names; without one, the base primaries are the fallback.
+    if (!jr.gain_map_icc.empty()) math_space = jpeg_primaries(jr.gain_map_icc);
+    if (math_space == out.primaries) math_space.reset();
+  }
+  if (math_space) {
+    REGAIN_TRY(base8, decode_jpeg(jr.primary_bytes, opt.limits, 3));
+    ImageF lin(base8.width(), base8.height(), 3);
+    const Mat3 m = gamut_matrix(out.primaries, *math_space);
+    const auto& lut = srgb8_to_linear_lut();
+    parallel_for(lin.height(), opt.threads, [&](int y0, int y1) {
+      for (int y = y0; y < y1; ++y) {
+        const uint8_t* s = base8.row(y);
+        float* d = lin.row(y);
+        for (int x = 0; x < lin.width(); ++x) {
+          Vec3 v = mul(m, Vec3{lut[s[3 * x]], lut[s[3 * x + 1]], lut[s[3 * x + 2]]});
+          d[3 * x] = v[0]; d[3 * x + 1] = v[1]; d[3 * x + 2] = v[2];
+        }
+      }
+    });
+    ApplyOptions ao;
+    ao.display_headroom = out.headroom;
+    ao.threads = opt.threads;
+    REGAIN_TRY(applied, apply_gain_map(lin, *map, out.meta, ao));
+    rgb = std::move(applied);
+    out.primaries = *math_space;
+  } else {
+    auto r = decode_and_apply(jr.primary_bytes, opt.limits, *map, out.meta, out.headroom, opt.threads, rgb);
+    if (!r) return tl::unexpected(with_context(r.error(), "primary image"));
+  }
   out.rgb = opt.apply_orientation && jr.orientation > 1 ? apply_orientation(rgb, jr.orientation) : std::move(rgb);
   return out;
 }

@@ -29,6 +29,10 @@ Result<RepairResult> repair_jpegr(std::span<const uint8_t> file) {
   REGAIN_TRY(jr, read_jpegr(file));
   if (!jr.gain_map) return fail(ErrorCode::NotFound, "no gain map could be located: nothing to repair");
   if (!jr.metadata) return fail(ErrorCode::InvalidInput, "the gain map has no usable metadata: cannot repair");
+  if (jr.trailing_bytes)
+    return fail(ErrorCode::Unsupported, std::to_string(jr.trailing_bytes) +
+                                            " bytes follow the gain map (e.g. a Motion Photo video); "
+                                            "repair would drop them, so it refuses");
   RepairResult r;
   for (const auto& w : jr.warnings) r.fixes.push_back("was: " + w);
   GainMapMetadata meta = *jr.metadata;
@@ -45,10 +49,19 @@ Result<RepairResult> repair_jpegr(std::span<const uint8_t> file) {
     for (auto& ch : meta.channel) ch = {0.0, std::log2(h), 1.0, 0.0, 0.0};
     r.fixes.push_back("converted the Apple gain map to ISO 21496-1 form (map re-quantised)");
   }
-  JpegrWriteOptions wo;  // both flavours; EXIF and ICC kept as they are
+  JpegrWriteOptions wo;  // both flavours; EXIF, ICC and other XMP kept as they are
   REGAIN_TRY(bytes, assemble_jpegr(jr.primary_bytes, map_jpeg, meta, wo));
+  // Report what the output really carries (XMP cannot express every ISO file).
+  REGAIN_TRY(check, read_jpegr(bytes));
+  if (!check.gain_map || !check.metadata)
+    return fail(ErrorCode::Internal, "repair produced a file whose gain map cannot be read back");
+  std::string wrote = "wrote MPF";
+  if (check.primary.xmp_container) wrote += ", GContainer XMP";
+  if (check.xmp_metadata) wrote += ", hdrgm XMP";
+  if (check.iso_metadata) wrote += ", ISO 21496-1 metadata";
+  if (!check.xmp_metadata) wrote += " (no hdrgm XMP: this metadata cannot be expressed in XMP)";
+  r.fixes.push_back(wrote);
   r.bytes = std::move(bytes);
-  r.fixes.push_back("wrote MPF, GContainer XMP, hdrgm XMP and ISO 21496-1 metadata in both images");
   return r;
 }
 
