@@ -80,6 +80,10 @@ struct JpegrWriteOptions {
   std::optional<std::vector<uint8_t>> gain_map_icc;
 };
 
+// The primary JPEG without gain-map signalling (MPF, ISO version, hdrgm/GContainer XMP):
+// what to hand out as "the SDR image" so no reader looks for a gain map that is not there.
+Result<std::vector<uint8_t>> strip_gain_map_signalling(std::span<const uint8_t> primary_jpeg);
+
 // Packs an already-encoded primary and gain-map JPEG into one JPEG_R file; the pixel data
 // of both is copied unchanged. Old gain-map metadata and MPF in the inputs are dropped.
 Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpeg,

@@ -28,7 +28,9 @@ Runner add_decode(CLI::App& app) {
       if (ext == "jpg" || ext == "jpeg") {
         auto jr = read_jpegr(*bytes);
         if (!jr) return report(jr.error(), o->file);
-        if (auto r = write_output(o->out, jr->primary_bytes); !r) return report(r.error());
+        auto base = strip_gain_map_signalling(jr->primary_bytes);
+        if (!base) return report(base.error(), o->file);
+        if (auto r = write_output(o->out, *base); !r) return report(r.error());
         return kOk;
       }
       if (ext != "png") return report(Error{ErrorCode::Unsupported, "--sdr writes .png or .jpg"});

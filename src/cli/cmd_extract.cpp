@@ -20,7 +20,9 @@ Runner add_extract(CLI::App& app) {
     if (!jr) return report(jr.error(), *file);
     std::filesystem::path dir(*out);
     const std::string stem = std::filesystem::path(*file).stem().string();
-    if (auto r = write_output(dir / (stem + "_base.jpg"), jr->primary_bytes); !r) return report(r.error());
+    auto base = strip_gain_map_signalling(jr->primary_bytes);
+    if (!base) return report(base.error(), *file);
+    if (auto r = write_output(dir / (stem + "_base.jpg"), *base); !r) return report(r.error());
     std::cout << (dir / (stem + "_base.jpg")).string() << "\n";
     nlohmann::json meta = jpegr_to_json(*jr);
     if (jr->gain_map) {

@@ -94,6 +94,18 @@ std::string_view xmp_packet(const Stream& st) {
 
 }  // namespace
 
+Result<std::vector<uint8_t>> strip_gain_map_signalling(std::span<const uint8_t> primary_jpeg) {
+  REGAIN_TRY(st, open(primary_jpeg, "primary JPEG"));
+  ByteWriter w(true);
+  w.u8(0xFF); w.u8(0xD8);
+  put_jfif(w, st);
+  if (const auto* e = st.s.find_app(0xE1, kExifSig)) w.append(st.bytes.subspan(e->offset, e->total_size));
+  std::string px = strip_gain_map_xmp(xmp_packet(st));
+  if (!px.empty()) REGAIN_CHECK(put_segment(w, 0xE1, kXmpSig, bytes_of(px)));
+  put_rest(w, st, /*drop_exif=*/true, /*drop_icc=*/false, /*keep_xmp_ext=*/true);
+  return w.take();
+}
+
 Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpeg,
                                             std::span<const uint8_t> gain_map_jpeg,
                                             const GainMapMetadata& meta, const JpegrWriteOptions& opt) {

@@ -345,6 +345,15 @@ pugi::xml_node strip_gain_map_properties(pugi::xml_node n, NsMap ns, pugi::xml_n
   if (depth > 64) return first;
   std::vector<std::string> ignored;
   add_declarations(n, ns, ignored);
+  // Declarations go too: readers (Chromium among them) take a declared hdrgm namespace as
+  // the signal that a gain map exists. Lookups above keep working from `ns`.
+  for (pugi::xml_attribute a = n.first_attribute(); a;) {
+    pugi::xml_attribute next = a.next_attribute();
+    std::string_view name(a.name()), value(a.value());
+    if (name.rfind("xmlns:", 0) == 0 && (value == kNsHdrgm || value == kNsContainer || value == kNsItem))
+      n.remove_attribute(a);
+    a = next;
+  }
   QName q = resolve(n.name(), ns);
   if (q.ns == kNsRdf && q.local == "Description") {
     if (!first) first = n;

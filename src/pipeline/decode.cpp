@@ -96,8 +96,14 @@ Result<void> decode_and_apply(std::span<const uint8_t> jpeg, const Limits& limit
 
 Result<DecodedHdr> decode_jpegr_hdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
   REGAIN_TRY(jr, read_jpegr(file));
-  if (!jr.gain_map || !jr.metadata)
+  if (!jr.gain_map || !jr.metadata) {
+    // A damaged file is invalid input, not a photo without a gain map.
+    for (const auto& w : jr.warnings)
+      if (w.find("truncated") != std::string::npos || w.find("past the end") != std::string::npos ||
+          w.find("could be located") != std::string::npos)
+        return fail(ErrorCode::InvalidInput, w);
     return fail(ErrorCode::NotFound, jr.gain_map ? "the gain map has no usable metadata" : "no gain map in this file");
+  }
   // Gain-map codes are not colour managed: decode as stored (1 or 3 channels).
   auto map = decode_jpeg(jr.gain_map_bytes, opt.limits, 0);
   if (!map) return tl::unexpected(with_context(map.error(), "gain-map image"));

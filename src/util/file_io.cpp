@@ -39,6 +39,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::span<cons
   if (!f) return fail(ErrorCode::Io, "cannot create " + tmp.string() + ": " + std::strerror(errno));
   bool ok = data.empty() || std::fwrite(data.data(), 1, data.size(), f) == data.size();
   ok = (std::fflush(f) == 0) && ok;
+  ok = (::fsync(::fileno(f)) == 0) && ok;  // data on disk before the rename makes it visible
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) {
     std::remove(tmp.c_str());

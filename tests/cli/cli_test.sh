@@ -41,8 +41,7 @@ printf 'not an image' > "$TMP/garbage.jpg"
 expect_rc 4 "garbage input" "$BIN" inspect "$TMP/garbage.jpg"
 expect_rc 6 "decode a plain JPEG" "$BIN" decode "$CORPUS/jpeg/paris_exif_xmp_icc.jpg" --out "$TMP/plain.exr"
 [ ! -e "$TMP/plain.exr" ] && ok || bad "failed decode left an output file"
-rc=0; "$BIN" decode "$CORPUS/malformed/pixel6_truncated.jpg" --out "$TMP/trunc.exr" >/dev/null 2>&1 || rc=$?
-[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] && ok || bad "truncated decode exit $rc"
+expect_rc 3 "truncated decode is invalid input" "$BIN" decode "$CORPUS/malformed/pixel6_truncated.jpg" --out "$TMP/trunc.exr"
 [ ! -e "$TMP/trunc.exr" ] && ok || bad "truncated decode left an output file"
 ls "$TMP"/*.tmp* >/dev/null 2>&1 && bad "temp files left behind" || ok
 
@@ -53,6 +52,8 @@ expect_rc 0 "decode tiff" "$BIN" decode "$CORPUS/edited-pair/original_iphone15pr
 expect_rc 0 "decode --sdr" "$BIN" decode "$CORPUS/edited-pair/original_iphone15promax.jpg" --sdr --out "$TMP/iphone_sdr.png"
 expect_rc 0 "extract" "$BIN" extract "$CORPUS/jpeg/pixel6pro_ultrahdr_01.jpg" --out "$TMP/ex"
 [ -s "$TMP/ex/pixel6pro_ultrahdr_01_gainmap.jpg" ] && [ -s "$TMP/ex/pixel6pro_ultrahdr_01_meta.json" ] && ok || bad "extract outputs"
+"$BIN" inspect --json "$TMP/ex/pixel6pro_ultrahdr_01_base.jpg" > "$TMP/base.json"
+[ "$(json_get '.primary.flavours.mpf' < "$TMP/base.json")" = false ] && [ "$(json_get '.primary.flavours.xmp_hdrgm' < "$TMP/base.json")" = false ] && [ "$(json_get '.warnings.length' < "$TMP/base.json")" = 0 ] && ok || bad "extracted base still announces a gain map"
 expect_rc 0 "encode from gain map + meta" "$BIN" encode --sdr "$TMP/ex/pixel6pro_ultrahdr_01_base.jpg" \
   --gainmap "$TMP/ex/pixel6pro_ultrahdr_01_gainmap.png" --meta "$TMP/ex/pixel6pro_ultrahdr_01_meta.json" --out "$TMP/repacked.jpg"
 expect_rc 0 "inspect repacked" "$BIN" inspect --json "$TMP/repacked.jpg"
