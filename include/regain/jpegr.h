@@ -84,6 +84,11 @@ struct JpegrWriteOptions {
 // what to hand out as "the SDR image" so no reader looks for a gain map that is not there.
 Result<std::vector<uint8_t>> strip_gain_map_signalling(std::span<const uint8_t> primary_jpeg);
 
+// A plain JPEG with EXIF (TIFF stream) and ICC segments put in after JFIF (either may be
+// empty); any existing EXIF/ICC/XMP/MPF/ISO segments are dropped.
+Result<std::vector<uint8_t>> with_jpeg_metadata(std::span<const uint8_t> jpeg, std::span<const uint8_t> exif,
+                                                std::span<const uint8_t> icc);
+
 // Packs an already-encoded primary and gain-map JPEG into one JPEG_R file; the pixel data
 // of both is copied unchanged. Old gain-map metadata and MPF in the inputs are dropped.
 Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpeg,

@@ -5,6 +5,14 @@
 
 int main(int argc, char** argv) {
   using namespace regain::cli;
+#ifdef REGAIN_HDR_PROCESS_ALIAS
+  // `hdr-process --img --ref --boost --out` is `regain process` with the same options.
+  std::vector<char*> args(argv, argv + argc);
+  static char process_word[] = "process";
+  args.insert(args.begin() + 1, process_word);
+  argc = int(args.size());
+  argv = args.data();
+#endif
   CLI::App app{"regain: put HDR back into photos (gain maps: Ultra HDR JPEG, ISO 21496-1, Apple)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "regain 0.1.0");
@@ -21,6 +29,7 @@ int main(int argc, char** argv) {
   add(add_repair);
   add(add_bench);
   add(add_samples);
+  add(add_process);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

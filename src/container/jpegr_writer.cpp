@@ -106,6 +106,18 @@ Result<std::vector<uint8_t>> strip_gain_map_signalling(std::span<const uint8_t> 
   return w.take();
 }
 
+Result<std::vector<uint8_t>> with_jpeg_metadata(std::span<const uint8_t> jpeg, std::span<const uint8_t> exif,
+                                                std::span<const uint8_t> icc) {
+  REGAIN_TRY(st, open(jpeg, "JPEG"));
+  ByteWriter w(true);
+  w.u8(0xFF); w.u8(0xD8);
+  put_jfif(w, st);
+  if (!exif.empty()) REGAIN_CHECK(put_segment(w, 0xE1, kExifSig, exif));
+  if (!icc.empty()) put_icc(w, icc);
+  put_rest(w, st, /*drop_exif=*/true, /*drop_icc=*/true);
+  return w.take();
+}
+
 Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpeg,
                                             std::span<const uint8_t> gain_map_jpeg,
                                             const GainMapMetadata& meta, const JpegrWriteOptions& opt) {

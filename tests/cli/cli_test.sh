@@ -81,5 +81,24 @@ exiftool -s -Make -Model "$TMP/iphone_re.jpg" | grep -q "iPhone 15 Pro Max" && o
 expect_rc 0 "re-encode iphone keep gps" "$BIN" encode --sdr "$CORPUS/edited-pair/original_iphone15promax.jpg" --hdr "$TMP/iphone.exr" --keep-gps --out "$TMP/iphone_gps.jpg"
 [ "$(json_get '.has_gps' < <("$BIN" inspect --json "$TMP/iphone_gps.jpg"))" = true ] && ok || bad "--keep-gps must keep GPS"
 
+# process / hdr-process (Predictive mode) and batch
+HDRP="$(dirname "$BIN")/hdr-process"
+expect_rc 0 "process predictive" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --out "$TMP/proc/edited_hdr.jpg" --hdr-out "$TMP/proc/edited_hdr.exr" --json
+[ "$(json_get '.mode' < "$TMP/out.txt")" = predictive ] && ok || bad "process --json mode"
+for f in edited_hdr.jpg edited_hdr_sdr_preview.jpg edited_hdr_gainmap.png edited_hdr_meta.json edited_hdr.exr; do
+  [ -s "$TMP/proc/$f" ] && ok || bad "process output $f missing"
+done
+expect_rc 0 "hdr-process alias" "$HDRP" --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --boost 2 --out "$TMP/proc/alias.jpg"
+[ "$(json_get '.boost' < "$TMP/proc/alias_meta.json")" = 2 ] && ok || bad "hdr-process --boost"
+expect_rc 4 "process --ref (not yet)" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/edited-pair/original_iphone15promax.jpg" --out "$TMP/proc/ref.jpg"
+[ ! -e "$TMP/proc/ref.jpg" ] && ok || bad "failed process left output"
+expect_rc 3 "process truncated" "$BIN" process --img "$CORPUS/malformed/pixel6_truncated.jpg" --out "$TMP/proc/t.jpg"
+# Batch over the whole JPEG corpus: one bad file reported, the rest processed.
+"$BIN" process "$CORPUS/jpeg" "$CORPUS/edited-pair" "$CORPUS/malformed" --out-dir "$TMP/batch" --jobs 2 --json > "$TMP/batch.json" 2> "$TMP/batch.err"; rc=$?
+[ "$rc" -eq 1 ] && ok || bad "batch exit $rc (wanted 1: one malformed file)"
+grep -q "processed 12 file(s): 11 ok, 1 failed" "$TMP/batch.err" && ok || { bad "batch summary"; cat "$TMP/batch.err"; }
+grep -q "pixel6_truncated.jpg: FAILED" "$TMP/batch.err" && ok || bad "batch per-file error"
+[ "$(ls "$TMP"/batch/*_hdr.jpg | wc -l)" = 11 ] && ok || bad "batch outputs"
+
 echo "cli: ${pass} passed, ${fail} failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,41 @@
+// Restoring HDR to an edited photo: the product's main job. The CLI (`regain process`,
+// `hdr-process`) and the service call process_image and nothing else.
+#pragma once
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "regain/predict.h"
+
+namespace regain {
+
+enum class OutputFormat { Jpeg, Heic, Avif };
+std::optional<OutputFormat> parse_output_format(std::string_view s);
+
+struct ProcessOptions {
+  std::optional<double> boost;          // stops; default chosen from the scene
+  OutputFormat format = OutputFormat::Jpeg;
+  bool want_hdr = false;                // also return the HDR rendition (--hdr-out)
+  const Predictor* predictor = nullptr; // null: the built-in predictor
+  int threads = 0;
+  Limits limits;
+};
+
+struct ProcessResult {
+  std::vector<uint8_t> output;       // the HDR file (Ultra HDR JPEG)
+  std::vector<uint8_t> sdr_preview;  // the edited SDR as an sRGB JPEG, input orientation
+  std::vector<uint8_t> gainmap_png;  // visualisation: 0 = no gain .. 255 = the headroom
+  nlohmann::json meta;               // mode, metadata written, boost, warnings, ...
+  std::optional<ImageF> hdr;         // linear, displayed orientation, when want_hdr
+  Primaries hdr_primaries = Primaries::BT709;
+};
+
+// `edited`: the edited SDR (JPEG or 8-bit PNG). `reference`: the original HDR photo, if any.
+Result<ProcessResult> process_image(std::span<const uint8_t> edited,
+                                    std::optional<std::span<const uint8_t>> reference,
+                                    const ProcessOptions& opt = {});
+
+}  // namespace regain

@@ -1,0 +1,176 @@
+// `regain process`: restore HDR to edited photos, one file or a batch.
+//   regain process --img EDITED [--ref ORIGINAL] [--boost STOPS] [--out OUT] [--hdr-out F.exr] [--json]
+//   regain process FILES_OR_DIRS... --out-dir D [--jobs N] [--boost STOPS] [--json]
+// Side outputs beside OUT: <stem>_sdr_preview.jpg, <stem>_gainmap.png, <stem>_meta.json.
+#include <atomic>
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/common.h"
+#include "cli/io.h"
+#include "regain/process.h"
+
+namespace regain::cli {
+
+namespace {
+
+struct Opts {
+  std::string img, ref, out, out_dir, hdr_out, format = "jpeg";
+  std::vector<std::string> inputs;
+  std::optional<double> boost;
+  bool json = false;
+  int jobs = 1;
+};
+
+namespace fs = std::filesystem;
+
+// Runs one file and writes all outputs; returns the meta JSON (with "file"/"output").
+Result<nlohmann::json> run_one(const fs::path& img, const std::optional<fs::path>& ref, const fs::path& out,
+                               const std::string& hdr_out, const ProcessOptions& po) {
+  REGAIN_TRY(bytes, read_input(img));
+  std::vector<uint8_t> ref_bytes;
+  if (ref) {
+    REGAIN_TRY(rb, read_input(*ref));
+    ref_bytes = std::move(rb);
+  }
+  ProcessOptions p = po;
+  p.want_hdr = !hdr_out.empty();
+  REGAIN_TRY(r, process_image(bytes, ref ? std::optional<std::span<const uint8_t>>(ref_bytes) : std::nullopt, p));
+  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  const std::string stem = out.stem().string();
+  REGAIN_CHECK(write_output(out, r.output));
+  REGAIN_CHECK(write_output(dir / (stem + "_sdr_preview.jpg"), r.sdr_preview));
+  REGAIN_CHECK(write_output(dir / (stem + "_gainmap.png"), r.gainmap_png));
+  if (r.hdr) {
+    REGAIN_TRY(enc, encode_hdr_file(*r.hdr, r.hdr_primaries, extension_of(hdr_out)));
+    REGAIN_CHECK(write_output(hdr_out, enc));
+  }
+  r.meta["file"] = img.string();
+  r.meta["output"]["path"] = out.string();
+  REGAIN_CHECK(write_output(dir / (stem + "_meta.json"), r.meta.dump(2) + "\n"));
+  return r.meta;
+}
+
+std::vector<fs::path> expand_inputs(const std::vector<std::string>& inputs, std::vector<std::string>& errors) {
+  std::vector<fs::path> files;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& entry : fs::directory_iterator(in, ec)) {
+        if (!entry.is_regular_file()) continue;
+        std::string ext = extension_of(entry.path());
+        if (ext == "jpg" || ext == "jpeg" || ext == "png") found.push_back(entry.path());
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(in, ec)) {
+      files.emplace_back(in);
+    } else {
+      errors.push_back(in + ": no such file or directory");
+    }
+  }
+  return files;
+}
+
+int run_batch(const Opts& o, const ProcessOptions& po) {
+  std::vector<std::string> errors;
+  const auto files = expand_inputs(o.inputs, errors);
+  for (const auto& e : errors) std::cerr << "regain: " << e << "\n";
+  if (files.empty()) {
+    std::cerr << "regain: no input images\n";
+    return errors.empty() ? kUsage : kIo;
+  }
+  std::atomic<size_t> next{0}, done{0}, failed{0};
+  std::mutex io;
+  nlohmann::json results = nlohmann::json::array();
+  const auto start = std::chrono::steady_clock::now();
+  ProcessOptions p = po;
+  p.threads = std::max(1, resolve_jobs_threads(o.jobs));
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < files.size();) {
+      const auto t = std::chrono::steady_clock::now();
+      const fs::path out = fs::path(o.out_dir) / (files[i].stem().string() + "_hdr.jpg");
+      Result<nlohmann::json> r = fail(ErrorCode::Internal, "not run");
+      try {
+        r = run_one(files[i], std::nullopt, out, "", p);
+      } catch (const std::exception& ex) {
+        r = fail(ErrorCode::Internal, ex.what());
+      }
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+      std::lock_guard lock(io);
+      const size_t n = ++done;
+      if (r) {
+        std::cerr << "[" << n << "/" << files.size() << "] " << files[i].string() << ": ok ("
+                  << (*r)["mode"].get<std::string>() << ", " << std::fixed << std::setprecision(2) << s << " s)\n";
+        results.push_back(*r);
+      } else {
+        ++failed;
+        std::cerr << "[" << n << "/" << files.size() << "] " << files[i].string() << ": FAILED: " << r.error().message << "\n";
+        results.push_back({{"file", files[i].string()},
+                           {"error", {{"code", error_code_name(r.error().code)}, {"message", r.error().message}}}});
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int j = 1; j < o.jobs; ++j) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cerr << "processed " << files.size() << " file(s): " << files.size() - failed << " ok, " << failed
+            << " failed in " << std::fixed << std::setprecision(1) << total << " s\n";
+  if (o.json) std::cout << results.dump(2) << "\n";
+  return (failed || !errors.empty()) ? kFailure : kOk;
+}
+
+}  // namespace
+
+int resolve_jobs_threads(int jobs) {
+  // Jobs share the cores: each job's own kernels get an equal slice.
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / std::max(1, jobs));
+}
+
+Runner add_process(CLI::App& app) {
+  auto* cmd = app.add_subcommand("process", "Restore HDR to edited photos (Predictive mode; Reference mode with --ref)");
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("inputs", o->inputs, "Batch: image files and/or directories (needs --out-dir)");
+  cmd->add_option("--img", o->img, "The edited SDR image (JPEG or PNG)");
+  cmd->add_option("--ref", o->ref, "The original HDR photo (Reference mode)");
+  cmd->add_option("--boost", o->boost, "Maximum headroom in stops (default: chosen from the scene)")
+      ->check(CLI::Range(0.01, 8.0));
+  cmd->add_option("--out", o->out, "Output (default: <img stem>_hdr.jpg beside the input)");
+  cmd->add_option("--out-dir", o->out_dir, "Batch output directory");
+  cmd->add_option("--format", o->format, "jpeg (default), heic, avif");
+  cmd->add_option("--hdr-out", o->hdr_out, "Also write the HDR rendition (.exr, .png PQ, .tif PQ) for QA");
+  cmd->add_option("--jobs", o->jobs, "Batch: files processed in parallel")->check(CLI::Range(1, 64));
+  cmd->add_flag("--json", o->json, "Print the metadata JSON (an array in batch mode)");
+  return [=]() -> int {
+    ProcessOptions po;
+    po.boost = o->boost;
+    auto fmt = parse_output_format(o->format);
+    if (!fmt) return report(Error{ErrorCode::InvalidInput, "--format must be jpeg, heic or avif"});
+    po.format = *fmt;
+    if (!o->inputs.empty() || !o->out_dir.empty()) {
+      if (!o->img.empty() || !o->ref.empty() || !o->out.empty() || !o->hdr_out.empty())
+        return report(Error{ErrorCode::InvalidInput, "batch mode takes inputs and --out-dir, not --img/--ref/--out/--hdr-out"});
+      if (o->out_dir.empty()) return report(Error{ErrorCode::InvalidInput, "batch mode needs --out-dir"});
+      if (o->inputs.empty()) return report(Error{ErrorCode::InvalidInput, "batch mode needs input files or directories"});
+      return run_batch(*o, po);
+    }
+    if (o->img.empty()) return report(Error{ErrorCode::InvalidInput, "process needs --img (or inputs with --out-dir)"});
+    fs::path out = o->out.empty() ? fs::path(o->img).parent_path() / (fs::path(o->img).stem().string() + "_hdr.jpg")
+                                  : fs::path(o->out);
+    auto r = run_one(o->img, o->ref.empty() ? std::nullopt : std::optional<fs::path>(o->ref), out, o->hdr_out, po);
+    if (!r) return report(r.error(), o->img);
+    if (o->json) std::cout << r->dump(2) << "\n";
+    else std::cerr << "wrote " << out.string() << " (" << (*r)["mode"].get<std::string>() << " mode, boost "
+                   << (*r)["boost"].get<double>() << " stops)\n";
+    return kOk;
+  };
+}
+
+}  // namespace regain::cli

@@ -1,0 +1,175 @@
+// process_image: edited SDR (+ optional original) -> Ultra HDR JPEG and its side outputs.
+// The SDR base in the output is the user's edited image: a JPEG is carried byte for byte
+// (only metadata segments change), anything else is encoded once at high quality.
+#include <chrono>
+
+#include "container/exif.h"
+#include "regain/icc.h"
+#include "regain/jpegr.h"
+#include "regain/pipeline.h"
+#include "regain/process.h"
+#include "regain/report.h"
+#include "util/orientation.h"
+#include "util/parallel.h"
+
+namespace regain {
+
+std::optional<OutputFormat> parse_output_format(std::string_view s) {
+  if (s == "jpeg" || s == "jpg") return OutputFormat::Jpeg;
+  if (s == "heic") return OutputFormat::Heic;
+  if (s == "avif") return OutputFormat::Avif;
+  return std::nullopt;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+struct EditedImage {
+  Image8 pixels;                         // stored orientation, 8-bit RGB
+  std::vector<uint8_t> jpeg;             // the primary JPEG when the input is one
+  std::vector<uint8_t> icc;
+  std::vector<uint8_t> exif;             // allow-listed TIFF stream (may be empty)
+  int orientation = 1;
+  Primaries primaries = Primaries::BT709;
+  bool icc_known = true;
+};
+
+Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& limits,
+                                std::vector<std::string>& warnings) {
+  EditedImage e;
+  const FileType t = sniff_file_type(bytes);
+  if (t == FileType::Jpeg) {
+    REGAIN_TRY(jr, read_jpegr(bytes));
+    if (jr.gain_map) warnings.push_back("the edited image already had a gain map; it was replaced");
+    e.jpeg.assign(jr.primary_bytes.begin(), jr.primary_bytes.end());
+    e.icc = jr.icc;
+    e.orientation = jr.orientation;
+    if (!jr.exif_tiff.empty()) {
+      auto ex = rebuild_exif(jr.exif_tiff, {});
+      if (ex) e.exif = std::move(*ex);
+      else warnings.push_back("EXIF unreadable, dropped: " + ex.error().message);
+    }
+    REGAIN_TRY(px, decode_jpeg(jr.primary_bytes, limits, 3));
+    e.pixels = std::move(px);
+  } else if (t == FileType::Png) {
+    REGAIN_TRY(png, decode_png(bytes, limits));
+    if (png.pixels.channels() < 3) return fail(ErrorCode::Unsupported, "the edited image must be RGB");
+    if (png.bit_depth != 8) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
+    const int c = png.pixels.channels();
+    e.pixels = Image8(png.pixels.width(), png.pixels.height(), 3);
+    const size_t n = size_t(e.pixels.width()) * e.pixels.height();
+    for (size_t i = 0; i < n; ++i)
+      for (int k = 0; k < 3; ++k) {
+        const uint16_t v = png.pixels.data()[i * c + k];
+        e.pixels.data()[i * 3 + k] = uint8_t((v * 255u + 32767u) / 65535u);
+      }
+    e.icc = png.icc;
+  } else {
+    return fail(ErrorCode::Unsupported, std::string("the edited image must be a JPEG or PNG, not ") + file_type_name(t));
+  }
+  if (!e.icc.empty()) {
+    auto info = inspect_icc(e.icc);
+    if (info && info->primaries) e.primaries = *info->primaries;
+    else e.icc_known = false;
+  }
+  return e;
+}
+
+// The edited SDR as an sRGB JPEG for web display: same pixel size and orientation tag.
+Result<std::vector<uint8_t>> sdr_preview(const EditedImage& e) {
+  if (!e.jpeg.empty() && e.primaries == Primaries::BT709 && e.icc_known)
+    return with_jpeg_metadata(e.jpeg, make_orientation_exif(e.orientation), make_display_icc(Primaries::BT709));
+  Image8 srgb = e.pixels;
+  if (!e.icc.empty() && (e.primaries != Primaries::BT709 || !e.icc_known)) {
+    REGAIN_TRY(lin, icc_to_linear(e.icc, e.pixels.span(), Primaries::BT709));
+    std::array<uint8_t, 4097> enc{};
+    for (int i = 0; i <= 4096; ++i) enc[i] = uint8_t(linear_to_srgb(i / 4096.f) * 255.f + 0.5f);
+    for (size_t i = 0; i < lin.size(); ++i) srgb.data()[i] = enc[int(std::clamp(lin[i], 0.f, 1.f) * 4096.f)];
+  }
+  REGAIN_TRY(jpeg, encode_jpeg(srgb, {92, true}));
+  return with_jpeg_metadata(jpeg, make_orientation_exif(e.orientation), make_display_icc(Primaries::BT709));
+}
+
+}  // namespace
+
+Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
+                                    std::optional<std::span<const uint8_t>> reference,
+                                    const ProcessOptions& opt) {
+  const auto t0 = Clock::now();
+  if (opt.format != OutputFormat::Jpeg)
+    return fail(ErrorCode::Unsupported, "HEIC/AVIF output arrives with the HEIF container layer; use --format jpeg");
+  if (reference)
+    return fail(ErrorCode::Unsupported, "Reference mode (--ref) is not available yet; run without --ref for Predictive mode");
+  std::vector<std::string> warnings;
+  REGAIN_TRY(e, load_edited(edited_bytes, opt.limits, warnings));
+  if (!e.icc_known) warnings.push_back("unrecognised ICC profile: gain computed in its own RGB space");
+  const double load_ms = ms_since(t0);
+
+  // Predictive mode.
+  const auto t1 = Clock::now();
+  auto builtin = make_builtin_predictor();
+  const Predictor& predictor = opt.predictor ? *opt.predictor : *builtin;
+  PredictOptions po;
+  po.boost = opt.boost;
+  po.primaries = e.primaries;
+  po.threads = opt.threads;
+  REGAIN_TRY(pred, predictor.predict(e.pixels, po));
+  // Metadata from the map actually written: exact min/max of the predicted gains.
+  float gmax = 0;
+  for (float v : pred.log2_gain.span()) gmax = std::max(gmax, v);
+  ComputeOptions co;
+  co.min_log2 = 0.0;
+  co.max_log2 = std::max(double(gmax), 1.0 / 64);
+  co.primaries = e.primaries;
+  REGAIN_TRY(cg, quantize_gain_map(pred.log2_gain, co));
+  const double predict_ms = ms_since(t1);
+
+  // Package: the edited JPEG is carried as is; other inputs are encoded once.
+  const auto t2 = Clock::now();
+  EncodeOptions eo;
+  eo.container.keep_other_xmp = false;
+  eo.container.exif = e.exif;
+  eo.container.icc = e.icc.empty() ? make_display_icc(e.primaries) : e.icc;
+  std::vector<uint8_t> base = e.jpeg;
+  if (base.empty()) {
+    REGAIN_TRY(enc, encode_jpeg(e.pixels, {95, true}));
+    base = std::move(enc);
+  }
+  REGAIN_TRY(file, package_jpegr(base, cg.map, cg.meta, eo));
+  ProcessResult r;
+  r.output = std::move(file);
+  REGAIN_TRY(preview, sdr_preview(e));
+  r.sdr_preview = std::move(preview);
+  REGAIN_TRY(vis, encode_png8(apply_orientation(cg.map, e.orientation)));
+  r.gainmap_png = std::move(vis);
+  const double package_ms = ms_since(t2);
+
+  if (opt.want_hdr) {
+    REGAIN_TRY(hdr, decode_jpegr_hdr(r.output));
+    r.hdr = std::move(hdr.rgb);
+    r.hdr_primaries = hdr.primaries;
+  }
+  const bool swap = orientation_swaps_axes(e.orientation);
+  r.meta = {{"mode", "predictive"},
+            {"predictor", predictor.name()},
+            {"boost", pred.boost},
+            {"boost_reason", pred.boost_reason},
+            {"input",
+             {{"width", swap ? e.pixels.height() : e.pixels.width()},
+              {"height", swap ? e.pixels.width() : e.pixels.height()},
+              {"orientation", e.orientation},
+              {"primaries", std::string(primaries_name(e.primaries))},
+              {"base_carried_losslessly", !e.jpeg.empty()}}},
+            {"alignment", nullptr},
+            {"edited_share", nullptr},
+            {"gain_map", {{"width", cg.map.width()}, {"height", cg.map.height()}, {"channels", cg.map.channels()}}},
+            {"metadata", metadata_to_json(cg.meta)},
+            {"output", {{"format", "jpeg"}, {"bytes", r.output.size()}}},
+            {"timings_ms", {{"load", load_ms}, {"predict", predict_ms}, {"package", package_ms}, {"total", ms_since(t0)}}},
+            {"warnings", warnings}};
+  return r;
+}
+
+}  // namespace regain
