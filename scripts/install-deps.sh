@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libtiff-dev libopenexr-dev liblcms2-dev
   libpugixml-dev nlohmann-json3-dev libcli11-dev libexpected-dev
+  libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libimage-exiftool-perl chromium
 )

@@ -100,3 +100,70 @@ TEST(Process, BadInputsAreClearErrors) {
   o.format = OutputFormat::Heic;
   EXPECT_FALSE(process_image(edited, std::nullopt, o));
 }
+
+namespace {
+// Mean |log2| luminance ratio between our HDR (edited frame) and the original's HDR over a
+// rectangle of the edited frame, mapped through the alignment found.
+double region_error(const ImageF& ours, const ImageF& orig, const nlohmann::json& al, int x0, int y0, int x1, int y1) {
+  const auto m = al["edited_to_reference"];
+  double acc = 0;
+  int n = 0;
+  for (int y = y0; y < y1; y += 2)
+    for (int x = x0; x < x1; x += 2) {
+      const double w = m[6].get<double>() * x + m[7].get<double>() * y + m[8].get<double>();
+      const int rx = int((m[0].get<double>() * x + m[1].get<double>() * y + m[2].get<double>()) / w + 0.5);
+      const int ry = int((m[3].get<double>() * x + m[4].get<double>() * y + m[5].get<double>()) / w + 0.5);
+      if (rx < 0 || ry < 0 || rx >= orig.width() || ry >= orig.height()) continue;
+      auto Y = [](const float* p) { return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]; };
+      acc += std::fabs(std::log2((Y(&ours.at(x, y)) + 0.01) / (Y(&orig.at(rx, ry)) + 0.01)));
+      ++n;
+    }
+  return acc / std::max(n, 1);
+}
+}  // namespace
+
+TEST(Process, ReferenceModeOnTheEditedPair) {
+  auto edited = test::corpus_bytes("edited-pair/edited_by_ai_editor.jpg");
+  auto original = test::corpus_bytes("edited-pair/original_iphone15promax.jpg");
+  ProcessOptions o;
+  o.want_hdr = true;
+  auto r = process_image(edited, std::span<const uint8_t>(original), o);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->meta["mode"], "reference") << r->meta.dump();
+  const auto& al = r->meta["alignment"];
+  EXPECT_TRUE(al["trusted"].get<bool>());
+  EXPECT_NEAR(al["scale"].get<double>(), 0.865, 0.01);  // 864 px wide edit of a 768 px original
+  auto jr = read_jpegr(r->output);
+  ASSERT_TRUE(jr && jr->metadata);
+  EXPECT_EQ(jr->primary.width, 864);
+  EXPECT_EQ(jr->primary.height, 1184);
+  // Metadata describes the map written: the reframed original's gain peaks just under the
+  // original's 2.68 stops.
+  EXPECT_GT(jr->metadata->alternate_headroom, 2.3);
+  EXPECT_LE(jr->metadata->alternate_headroom, 2.69);
+  auto orig = decode_jpegr_hdr(original);
+  ASSERT_TRUE(orig && r->hdr);
+  const double sky = region_error(*r->hdr, orig->rgb, al, 250, 10, 750, 150);
+  const double building = region_error(*r->hdr, orig->rgb, al, 50, 200, 450, 400);
+  std::printf("reference mode: |log2 Y| vs original HDR: sky %.3f, building %.3f stops; edited share %.3f\n", sky,
+              building, r->meta["edited_share"].get<double>());
+  EXPECT_LT(sky, 0.25);
+  EXPECT_LT(building, 0.25);
+  // The shirt (white in the original, black now) is not boosted.
+  auto sdr = decode_jpegr_sdr(r->output);
+  ImageF s(sdr->width(), sdr->height(), 3);
+  for (size_t i = 0; i < s.size(); ++i) s.data()[i] = srgb8_to_linear_lut()[sdr->data()[i]];
+  const double shirt = mean_y(*r->hdr, 350, 900, 600, 1150) / mean_y(s, 350, 900, 600, 1150);
+  std::printf("reference mode: shirt lift %.3fx\n", shirt);
+  EXPECT_LT(shirt, 1.15);
+}
+
+TEST(Process, UnrelatedReferenceFallsBackToPredictive) {
+  auto edited = test::corpus_bytes("edited-pair/edited_by_ai_editor.jpg");
+  auto other = test::corpus_bytes("jpeg/pixel6pro_ultrahdr_01.jpg");
+  auto r = process_image(edited, std::span<const uint8_t>(other));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->meta["mode"], "predictive");
+  EXPECT_FALSE(r->meta["alignment"]["trusted"].get<bool>());
+  EXPECT_FALSE(r->meta["warnings"].empty());
+}

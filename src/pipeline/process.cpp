@@ -10,6 +10,7 @@
 #include "regain/process.h"
 #include "regain/report.h"
 #include "util/orientation.h"
+#include "pipeline/reference.h"
 #include "util/parallel.h"
 
 namespace regain {
@@ -100,14 +101,11 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   const auto t0 = Clock::now();
   if (opt.format != OutputFormat::Jpeg)
     return fail(ErrorCode::Unsupported, "HEIC/AVIF output arrives with the HEIF container layer; use --format jpeg");
-  if (reference)
-    return fail(ErrorCode::Unsupported, "Reference mode (--ref) is not available yet; run without --ref for Predictive mode");
   std::vector<std::string> warnings;
   REGAIN_TRY(e, load_edited(edited_bytes, opt.limits, warnings));
   if (!e.icc_known) warnings.push_back("unrecognised ICC profile: gain computed in its own RGB space");
   const double load_ms = ms_since(t0);
 
-  // Predictive mode.
   const auto t1 = Clock::now();
   auto builtin = make_builtin_predictor();
   const Predictor& predictor = opt.predictor ? *opt.predictor : *builtin;
@@ -115,15 +113,48 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   po.boost = opt.boost;
   po.primaries = e.primaries;
   po.threads = opt.threads;
-  REGAIN_TRY(pred, predictor.predict(e.pixels, po));
-  // Metadata from the map actually written: exact min/max of the predicted gains.
-  float gmax = 0;
-  for (float v : pred.log2_gain.span()) gmax = std::max(gmax, v);
+  std::string mode = "predictive";
+  nlohmann::json alignment = nullptr, edited_share = nullptr, outside_share = nullptr;
+  ImageF gains;
+  double boost = 0;
+  std::string boost_reason;
+  if (reference) {
+    REGAIN_TRY(ref, reference_gain(e.pixels, e.orientation, e.primaries, *reference, predictor, po, opt.limits));
+    for (auto& w : ref.warnings) warnings.push_back(w);
+    alignment = ref.alignment;
+    if (ref.used) {
+      mode = "reference";
+      gains = std::move(ref.log2_gain);
+      edited_share = ref.edited_share;
+      outside_share = ref.outside_share;
+      boost = opt.boost.value_or(ref.reference_headroom);
+      boost_reason = opt.boost ? "given" : "the original's headroom";
+      if (opt.boost) {
+        // --boost caps the headroom; the original's gain is scaled down to fit under it.
+        float mx = 0;
+        for (float v : gains.span()) mx = std::max(mx, v);
+        if (mx > *opt.boost)
+          for (auto& v : gains.span()) v = float(v * (*opt.boost / mx));
+      }
+    }
+  }
+  if (mode == "predictive") {
+    REGAIN_TRY(pred, predictor.predict(e.pixels, po));
+    gains = std::move(pred.log2_gain);
+    boost = pred.boost;
+    boost_reason = pred.boost_reason;
+  }
+  // Metadata from the map actually written: exact min/max of the gains.
+  float gmin = 0, gmax = 0;
+  for (float v : gains.span()) {
+    gmin = std::min(gmin, v);
+    gmax = std::max(gmax, v);
+  }
   ComputeOptions co;
-  co.min_log2 = 0.0;
-  co.max_log2 = std::max(double(gmax), 1.0 / 64);
+  co.min_log2 = gmin;
+  co.max_log2 = std::max(double(gmax), double(gmin) + 1.0 / 64);
   co.primaries = e.primaries;
-  REGAIN_TRY(cg, quantize_gain_map(pred.log2_gain, co));
+  REGAIN_TRY(cg, quantize_gain_map(gains, co));
   const double predict_ms = ms_since(t1);
 
   // Package: the edited JPEG is carried as is; other inputs are encoded once.
@@ -152,18 +183,19 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
     r.hdr_primaries = hdr.primaries;
   }
   const bool swap = orientation_swaps_axes(e.orientation);
-  r.meta = {{"mode", "predictive"},
+  r.meta = {{"mode", mode},
             {"predictor", predictor.name()},
-            {"boost", pred.boost},
-            {"boost_reason", pred.boost_reason},
+            {"boost", boost},
+            {"boost_reason", boost_reason},
             {"input",
              {{"width", swap ? e.pixels.height() : e.pixels.width()},
               {"height", swap ? e.pixels.width() : e.pixels.height()},
               {"orientation", e.orientation},
               {"primaries", std::string(primaries_name(e.primaries))},
               {"base_carried_losslessly", !e.jpeg.empty()}}},
-            {"alignment", nullptr},
-            {"edited_share", nullptr},
+            {"alignment", alignment},
+            {"edited_share", edited_share},
+            {"outside_reference_share", outside_share},
             {"gain_map", {{"width", cg.map.width()}, {"height", cg.map.height()}, {"channels", cg.map.channels()}}},
             {"metadata", metadata_to_json(cg.meta)},
             {"output", {{"format", "jpeg"}, {"bytes", r.output.size()}}},

@@ -90,8 +90,10 @@ for f in edited_hdr.jpg edited_hdr_sdr_preview.jpg edited_hdr_gainmap.png edited
 done
 expect_rc 0 "hdr-process alias" "$HDRP" --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --boost 2 --out "$TMP/proc/alias.jpg"
 [ "$(json_get '.boost' < "$TMP/proc/alias_meta.json")" = 2 ] && ok || bad "hdr-process --boost"
-expect_rc 4 "process --ref (not yet)" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/edited-pair/original_iphone15promax.jpg" --out "$TMP/proc/ref.jpg"
-[ ! -e "$TMP/proc/ref.jpg" ] && ok || bad "failed process left output"
+expect_rc 0 "hdr-process reference mode" "$HDRP" --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/edited-pair/original_iphone15promax.jpg" --out "$TMP/proc/ref.jpg"
+[ "$(json_get '.mode' < "$TMP/proc/ref_meta.json")" = reference ] && ok || bad "reference mode not used"
+expect_rc 4 "process --ref HEIC (not yet)" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic" --out "$TMP/proc/heic.jpg"
+[ ! -e "$TMP/proc/heic.jpg" ] && ok || bad "failed process left output"
 expect_rc 3 "process truncated" "$BIN" process --img "$CORPUS/malformed/pixel6_truncated.jpg" --out "$TMP/proc/t.jpg"
 # Batch over the whole JPEG corpus: one bad file reported, the rest processed.
 "$BIN" process "$CORPUS/jpeg" "$CORPUS/edited-pair" "$CORPUS/malformed" --out-dir "$TMP/batch" --jobs 2 --json > "$TMP/batch.json" 2> "$TMP/batch.err"; rc=$?

@@ -1,0 +1,141 @@
+#include "pipeline/align.h"
+
+#include <opencv2/calib3d.hpp>
+#include <opencv2/features2d.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace regain {
+
+namespace {
+
+constexpr int kWorkSide = 1024;  // features are found on images of this longer side
+
+struct Prepared {
+  cv::Mat gray;
+  double scale;  // working pixels per image pixel
+};
+
+Prepared prepare(const Image8& img, bool mirror) {
+  cv::Mat rgb(img.height(), img.width(), CV_8UC3, const_cast<uint8_t*>(img.data()));
+  cv::Mat gray;
+  cv::cvtColor(rgb, gray, cv::COLOR_RGB2GRAY);
+  const double s = std::min(1.0, double(kWorkSide) / std::max(img.width(), img.height()));
+  if (s < 1.0) cv::resize(gray, gray, cv::Size(), s, s, cv::INTER_AREA);
+  if (mirror) cv::flip(gray, gray, 1);
+  // Local contrast normalisation: tonal edits (exposure, curves) change the gray levels,
+  // not the structure the features should see.
+  auto clahe = cv::createCLAHE(2.0, cv::Size(8, 8));
+  clahe->apply(gray, gray);
+  return {gray, s};
+}
+
+struct Attempt {
+  Alignment a;
+  cv::Mat h;  // working coordinates: edited -> (mirrored) reference
+};
+
+Attempt try_align(const Prepared& e, const Prepared& r, bool mirrored) {
+  Attempt out;
+  out.a.mirrored = mirrored;
+  auto orb = cv::ORB::create(2000, 1.2f, 8, 15, 0, 2, cv::ORB::HARRIS_SCORE, 31, 12);
+  std::vector<cv::KeyPoint> ke, kr;
+  cv::Mat de, dr;
+  orb->detectAndCompute(e.gray, cv::noArray(), ke, de);
+  orb->detectAndCompute(r.gray, cv::noArray(), kr, dr);
+  if (de.empty() || dr.empty()) return out;
+  cv::BFMatcher matcher(cv::NORM_HAMMING);
+  std::vector<std::vector<cv::DMatch>> knn;
+  matcher.knnMatch(de, dr, knn, 2);
+  std::vector<cv::Point2f> pe, pr;
+  for (const auto& m : knn)
+    if (m.size() == 2 && m[0].distance < 0.8f * m[1].distance) {  // Lowe's ratio test
+      pe.push_back(ke[m[0].queryIdx].pt);
+      pr.push_back(kr[m[0].trainIdx].pt);
+    }
+  out.a.matches = int(pe.size());
+  if (pe.size() < 8) return out;
+  // Similarity first (resize, crop, rotate, shift); a homography only if it explains
+  // clearly more matches (perspective corrections).
+  std::vector<uchar> inl_s, inl_h;
+  cv::Mat sim = cv::estimateAffinePartial2D(pe, pr, inl_s, cv::RANSAC, 3.0, 4000, 0.995);
+  cv::Mat hom = pe.size() >= 12 ? cv::findHomography(pe, pr, cv::RANSAC, 3.0, inl_h, 4000, 0.995) : cv::Mat();
+  const int n_s = sim.empty() ? 0 : cv::countNonZero(inl_s);
+  const int n_h = hom.empty() ? 0 : cv::countNonZero(inl_h);
+  if (n_s == 0 && n_h == 0) return out;
+  cv::Mat h = cv::Mat::eye(3, 3, CV_64F);
+  std::vector<uchar>* inl = &inl_s;
+  if (n_s > 0 && n_s * 1.15 >= n_h) {
+    sim.copyTo(h(cv::Rect(0, 0, 3, 2)));
+    out.a.model = "similarity";
+    out.a.inliers = n_s;
+  } else {
+    h = hom;
+    out.a.model = "homography";
+    out.a.inliers = n_h;
+    inl = &inl_h;
+  }
+  // Reprojection error of the inliers, in working pixels.
+  double err = 0;
+  int n = 0;
+  for (size_t i = 0; i < pe.size(); ++i) {
+    if (!(*inl)[i]) continue;
+    cv::Mat p = (cv::Mat_<double>(3, 1) << pe[i].x, pe[i].y, 1.0);
+    cv::Mat q = h * p;
+    err += std::hypot(q.at<double>(0) / q.at<double>(2) - pr[i].x, q.at<double>(1) / q.at<double>(2) - pr[i].y);
+    ++n;
+  }
+  out.a.reprojection_px = n ? err / n : 0;
+  out.h = h;
+  return out;
+}
+
+}  // namespace
+
+Result<Alignment> align_images(const Image8& edited, const Image8& reference) {
+  if (edited.channels() != 3 || reference.channels() != 3)
+    return fail(ErrorCode::InvalidInput, "alignment needs RGB images");
+  try {
+    Prepared e = prepare(edited, false);
+    Prepared r = prepare(reference, false);
+    Attempt best = try_align(e, r, false);
+    // A mirrored edit only needs trying when the direct fit is weak.
+    const bool strong = best.a.inliers >= 60 && best.a.inliers >= best.a.matches / 2;
+    Prepared rm = strong ? Prepared{} : prepare(reference, true);
+    if (!strong) {
+      Attempt mirrored = try_align(e, rm, true);
+      if (mirrored.a.inliers > best.a.inliers * 1.5) best = mirrored;
+    }
+    Alignment a = best.a;
+    const double ratio = a.matches ? double(a.inliers) / a.matches : 0;
+    if (a.inliers < 25 || ratio < 0.2) {
+      a.trusted = false;
+      a.reason = "only " + std::to_string(a.inliers) + " of " + std::to_string(a.matches) +
+                 " feature matches agree on one transform: not the same photo, or edited beyond recognition";
+      return a;
+    }
+    // Back to full-resolution pixel coordinates: edited -> working -> (mirror) -> reference.
+    cv::Mat to_work = (cv::Mat_<double>(3, 3) << e.scale, 0, 0, 0, e.scale, 0, 0, 0, 1);
+    cv::Mat from_work = (cv::Mat_<double>(3, 3) << 1 / r.scale, 0, 0, 0, 1 / r.scale, 0, 0, 0, 1);
+    cv::Mat unmirror = cv::Mat::eye(3, 3, CV_64F);
+    if (a.mirrored) {
+      unmirror.at<double>(0, 0) = -1;
+      unmirror.at<double>(0, 2) = rm.gray.cols - 1;
+    }
+    cv::Mat full = from_work * unmirror * best.h * to_work;
+    full /= full.at<double>(2, 2);
+    for (int i = 0; i < 9; ++i) a.edited_to_ref[i] = full.at<double>(i / 3, i % 3);
+    a.scale = std::sqrt(std::fabs(a.edited_to_ref[0] * a.edited_to_ref[4] - a.edited_to_ref[1] * a.edited_to_ref[3]));
+    a.rotation_deg = std::atan2(a.edited_to_ref[3], a.edited_to_ref[0]) * 180.0 / M_PI;
+    a.reprojection_px /= r.scale;
+    a.trusted = a.reprojection_px < 6.0;
+    a.reason = a.trusted ? "aligned" : "feature fit too loose (" + std::to_string(a.reprojection_px) + " px)";
+    return a;
+  } catch (const cv::Exception& ex) {
+    return fail(ErrorCode::Internal, std::string("alignment: ") + ex.what());
+  }
+}
+
+}  // namespace regain

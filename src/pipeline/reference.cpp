@@ -1,0 +1,242 @@
+#include "pipeline/reference.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "pipeline/align.h"
+#include "regain/codec.h"
+#include "regain/pipeline.h"
+#include "regain/synthetic.h"
+#include "util/orientation.h"
+
+namespace regain {
+
+namespace {
+
+constexpr float kOffset = 1.0f / 64;  // keeps log ratios finite near black
+constexpr int kScale = 4;             // map downscale
+
+struct RefRenditions {
+  Image8 sdr8;      // for alignment, displayed orientation
+  ImageF sdr_lin;   // linear SDR (1 channel luminance), null for HDR-only references
+  ImageF hdr_lum;   // linear HDR luminance (1 channel), 1.0 = SDR white
+  bool hdr_only = false;
+  double headroom = 0;
+};
+
+ImageF luminance(const ImageF& rgb, Primaries p) {
+  const Vec3 w = luminance_weights(p);
+  ImageF out(rgb.width(), rgb.height(), 1);
+  for (size_t i = 0, n = out.size(); i < n; ++i)
+    out.data()[i] = std::max(0.f, w[0] * rgb.data()[3 * i] + w[1] * rgb.data()[3 * i + 1] + w[2] * rgb.data()[3 * i + 2]);
+  return out;
+}
+
+ImageF luminance8(const Image8& rgb, Primaries p) {
+  const Vec3 w = luminance_weights(p);
+  const auto& lut = srgb8_to_linear_lut();
+  ImageF out(rgb.width(), rgb.height(), 1);
+  for (size_t i = 0, n = out.size(); i < n; ++i)
+    out.data()[i] = w[0] * lut[rgb.data()[3 * i]] + w[1] * lut[rgb.data()[3 * i + 1]] + w[2] * lut[rgb.data()[3 * i + 2]];
+  return out;
+}
+
+Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limits& limits) {
+  RefRenditions r;
+  const FileType t = sniff_file_type(bytes);
+  if (t == FileType::Jpeg) {
+    DecodeOptions d;
+    d.limits = limits;
+    auto hdr = decode_jpegr_hdr(bytes, d);
+    if (!hdr) return tl::unexpected(with_context(hdr.error(), "reference"));
+    REGAIN_TRY(sdr, decode_jpegr_sdr(bytes, d));
+    r.hdr_lum = luminance(hdr->rgb, hdr->primaries);
+    r.sdr_lin = luminance8(sdr, hdr->primaries);
+    r.sdr8 = std::move(sdr);
+    r.headroom = hdr->headroom;
+    return r;
+  }
+  if (t == FileType::Exr || t == FileType::Png || t == FileType::Tiff) {
+    HdrReadOptions ho;
+    ho.limits = limits;
+    auto hdr = read_hdr_image(bytes, ho);
+    if (!hdr) return tl::unexpected(with_context(hdr.error(), "reference"));
+    r.hdr_lum = luminance(hdr->rgb, hdr->primaries);
+    // An SDR look of the master only to find features on.
+    r.sdr8 = tone_map_to_sdr(hdr->rgb);
+    r.hdr_only = true;
+    float peak = 0;
+    for (float v : r.hdr_lum.span()) peak = std::max(peak, v);
+    r.headroom = std::log2(std::max(peak, 1.f));
+    return r;
+  }
+  if (t == FileType::Heif || t == FileType::Avif)
+    return fail(ErrorCode::Unsupported, "HEIC/AVIF references arrive with the HEIF container layer");
+  return fail(ErrorCode::Unsupported, std::string("reference must be a gain-map JPEG or an HDR image, not ") + file_type_name(t));
+}
+
+cv::Mat as_mat(ImageF& img) { return cv::Mat(img.height(), img.width(), CV_32FC1, img.data()); }
+
+// Samples `src` (reference pixels) at each map pixel of the edited frame; NaN outside.
+ImageF warp_to_map(const ImageF& src, const Alignment& a, int mw, int mh, double map_to_edited) {
+  ImageF blurred = src;
+  cv::Mat b = as_mat(blurred);
+  // Pre-filter: a map pixel covers ~(scale * map_to_edited) reference pixels.
+  const double sigma = 0.5 * a.scale * map_to_edited;
+  if (sigma > 0.6) cv::GaussianBlur(b, b, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
+  // Map pixel centre -> edited pixel centre -> reference pixel.
+  cv::Mat s = (cv::Mat_<double>(3, 3) << map_to_edited, 0, 0.5 * map_to_edited - 0.5, 0, map_to_edited,
+               0.5 * map_to_edited - 0.5, 0, 0, 1);
+  cv::Mat h(3, 3, CV_64F, const_cast<double*>(a.edited_to_ref.data()));
+  cv::Mat m = h * s;
+  ImageF out(mw, mh, 1);
+  cv::Mat o = as_mat(out);
+  cv::warpPerspective(b, o, m, o.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
+                      cv::Scalar(std::nanf("")));
+  return out;
+}
+
+ImageF box_to_map(const ImageF& full, int mw, int mh) {
+  ImageF out(mw, mh, 1);
+  cv::Mat src(full.height(), full.width(), CV_32FC1, const_cast<float*>(full.data()));
+  cv::Mat dst = as_mat(out);
+  cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
+  return out;
+}
+
+// Monotone curve y = f(x) fitted through binned medians (x, y in [0,1] perceptual units);
+// absorbs global tonal edits (exposure, curves, grades) so only content changes stand out.
+struct ToneCurve {
+  std::array<float, 33> y{};
+  float operator()(float x) const {
+    float f = std::clamp(x, 0.f, 1.f) * 32.f;
+    int i = std::min(int(f), 31);
+    return y[i] + (y[i + 1] - y[i]) * (f - i);
+  }
+};
+
+ToneCurve fit_curve(const std::vector<float>& xs, const std::vector<float>& ys) {
+  std::array<std::vector<float>, 33> bins;
+  for (size_t i = 0; i < xs.size(); ++i) bins[size_t(std::clamp(xs[i], 0.f, 1.f) * 32.f + 0.5f)].push_back(ys[i]);
+  ToneCurve c;
+  std::array<bool, 33> have{};
+  for (int i = 0; i <= 32; ++i) {
+    if (bins[i].size() < 8) continue;
+    auto mid = bins[i].begin() + bins[i].size() / 2;
+    std::nth_element(bins[i].begin(), mid, bins[i].end());
+    c.y[i] = *mid;
+    have[i] = true;
+  }
+  // Bins without data: linear between known neighbours; towards 0 below the first and
+  // towards 1 above the last (identity when nothing is known at all).
+  std::vector<int> known;
+  for (int i = 0; i <= 32; ++i)
+    if (have[i]) known.push_back(i);
+  for (int i = 0; i <= 32; ++i) {
+    if (have[i]) continue;
+    auto hi = std::lower_bound(known.begin(), known.end(), i);
+    const int a = hi == known.begin() ? -1 : *(hi - 1), b = hi == known.end() ? 33 : *hi;
+    const float ya = a < 0 ? 0.f : c.y[a], yb = b > 32 ? 1.f : c.y[b];
+    const float xa = a < 0 ? 0.f : float(a), xb = b > 32 ? 32.f : float(b);
+    c.y[i] = xb > xa ? ya + (yb - ya) * (float(i) - xa) / (xb - xa) : ya;
+  }
+  for (int i = 1; i <= 32; ++i) c.y[i] = std::max(c.y[i], c.y[i - 1]);
+  return c;
+}
+
+}  // namespace
+
+Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, Primaries primaries,
+                                        std::span<const uint8_t> reference, const Predictor& predictor,
+                                        const PredictOptions& popt, const Limits& limits) {
+  ReferenceOutcome out;
+  REGAIN_TRY(ref, load_reference(reference, limits));
+  out.reference_headroom = ref.headroom;
+  const Image8 shown = apply_orientation(edited, orientation);  // displayed orientation
+  REGAIN_TRY(al, align_images(shown, ref.sdr8));
+  out.alignment = {{"trusted", al.trusted}, {"model", al.model}, {"mirrored", al.mirrored},
+                   {"matches", al.matches}, {"inliers", al.inliers}, {"scale", al.scale},
+                   {"rotation_deg", al.rotation_deg}, {"reprojection_px", al.reprojection_px},
+                   {"edited_to_reference", al.edited_to_ref}, {"reason", al.reason}};
+  if (!al.trusted) {
+    out.warnings.push_back("no trustworthy alignment with the reference (" + al.reason + "): used Predictive mode");
+    return out;
+  }
+
+  const int W = shown.width(), H = shown.height();
+  const int mw = (W + kScale - 1) / kScale, mh = (H + kScale - 1) / kScale;
+  const double map_to_edited = double(W) / mw;
+  // Edited luminance and colour at map resolution (displayed orientation).
+  ImageF e_lum = box_to_map(luminance8(shown, primaries), mw, mh);
+  // Reference quantities warped into the edited frame.
+  ImageF r_hdr = warp_to_map(ref.hdr_lum, al, mw, mh, map_to_edited);
+  ImageF r_sdr = ref.hdr_only ? ImageF() : warp_to_map(ref.sdr_lin, al, mw, mh, map_to_edited);
+
+  // Content-change detection against a tone curve fitted on all covered pixels.
+  const size_t n = size_t(mw) * mh;
+  std::vector<float> xs, ys;
+  xs.reserve(n);
+  ys.reserve(n);
+  auto perceptual = [](float lin) { return linear_to_srgb(std::clamp(lin, 0.f, 1.f)); };
+  const ImageF& r_cmp = ref.hdr_only ? r_hdr : r_sdr;
+  for (size_t i = 0; i < n; ++i) {
+    const float r = r_cmp.data()[i];
+    if (std::isnan(r)) continue;
+    xs.push_back(perceptual(ref.hdr_only ? r / std::max(1.f, r) : r));
+    ys.push_back(perceptual(e_lum.data()[i]));
+  }
+  const ToneCurve curve = fit_curve(xs, ys);
+  ImageF changed(mw, mh, 1), outside(mw, mh, 1), g_ref(mw, mh, 1);
+  size_t n_changed = 0, n_outside = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float r = r_cmp.data()[i];
+    const bool out_of_ref = std::isnan(r) || std::isnan(r_hdr.data()[i]);
+    outside.data()[i] = out_of_ref ? 1.f : 0.f;
+    n_outside += out_of_ref;
+    if (out_of_ref) {
+      changed.data()[i] = 0;
+      g_ref.data()[i] = 0;
+      continue;
+    }
+    const float x = perceptual(ref.hdr_only ? r / std::max(1.f, r) : r);
+    const float d = std::fabs(perceptual(e_lum.data()[i]) - curve(x));
+    changed.data()[i] = d > 0.12f ? 1.f : 0.f;
+    n_changed += d > 0.12f;
+    // The original's gain; for an HDR-only reference, HDR over the edited SDR itself.
+    const float den = ref.hdr_only ? e_lum.data()[i] : r_sdr.data()[i];
+    g_ref.data()[i] = std::log2((r_hdr.data()[i] + kOffset) / (std::max(den, 0.f) + kOffset));
+  }
+  out.edited_share = double(n_changed) / n;
+  out.outside_share = double(n_outside) / n;
+  // Clean the change mask (isolated pixels are noise), grow it a little, and feather both
+  // masks so the seams between original and predicted gain are soft.
+  cv::Mat cm = as_mat(changed), om = as_mat(outside);
+  cv::morphologyEx(cm, cm, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
+  cv::dilate(cm, cm, cv::getStructuringElement(cv::MORPH_ELLIPSE, {5, 5}));
+  ImageF weight(mw, mh, 1);  // 1 = original's gain, 0 = predicted
+  for (size_t i = 0; i < n; ++i) weight.data()[i] = 1.f - std::max(changed.data()[i], outside.data()[i]);
+  cv::Mat wm = as_mat(weight);
+  cv::GaussianBlur(wm, wm, cv::Size(), 2.0, 2.0, cv::BORDER_REPLICATE);
+  for (size_t i = 0; i < n; ++i)
+    if (outside.data()[i] > 0) weight.data()[i] = 0;  // no gain where the original has none
+
+  // Predicted gain for the rest, at the original's headroom so both halves agree.
+  PredictOptions po = popt;
+  if (!po.boost) po.boost = std::clamp(ref.headroom, 0.5, 8.0);
+  REGAIN_TRY(pred, predictor.predict(edited, po));
+  ImageF pred_shown = apply_orientation(pred.log2_gain, orientation);
+  ImageF pred_map = pred_shown.width() == mw && pred_shown.height() == mh ? std::move(pred_shown)
+                                                                            : box_to_map(pred_shown, mw, mh);
+  ImageF g(mw, mh, 1);
+  for (size_t i = 0; i < n; ++i) {
+    const float w = weight.data()[i];
+    g.data()[i] = w * g_ref.data()[i] + (1 - w) * pred_map.data()[i];
+  }
+  out.log2_gain = apply_orientation(g, inverse_orientation(orientation));
+  out.used = true;
+  return out;
+}
+
+}  // namespace regain

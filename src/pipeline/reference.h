@@ -1,0 +1,31 @@
+// Reference mode: the original HDR photo's gain, aligned to the edited photo, where the
+// content is unchanged; predicted gain where the edit changed content or reframed past the
+// original; feathered seams.
+#pragma once
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "regain/predict.h"
+
+namespace regain {
+
+struct ReferenceOutcome {
+  bool used = false;              // false: fell back to Predictive mode (see warnings)
+  ImageF log2_gain;               // map resolution, the edited image's stored orientation
+  nlohmann::json alignment;       // transform found (null when none)
+  double edited_share = 0;        // map pixels whose content differs from the original
+  double outside_share = 0;       // map pixels the original does not cover
+  double reference_headroom = 0;  // stops, of the original
+  std::vector<std::string> warnings;
+};
+
+// edited: 8-bit RGB in stored orientation with its EXIF orientation; reference: file bytes.
+Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, Primaries primaries,
+                                        std::span<const uint8_t> reference, const Predictor& predictor,
+                                        const PredictOptions& popt, const Limits& limits);
+
+}  // namespace regain
