@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add(add_bench);
   add(add_samples);
   add(add_process);
+  add(add_eval);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

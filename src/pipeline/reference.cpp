@@ -16,7 +16,6 @@ namespace regain {
 namespace {
 
 constexpr float kOffset = 1.0f / 64;  // keeps log ratios finite near black
-constexpr int kScale = 4;             // map downscale
 
 struct RefRenditions {
   Image8 sdr8;      // for alignment, displayed orientation
@@ -24,6 +23,7 @@ struct RefRenditions {
   ImageF hdr_lum;   // linear HDR luminance (1 channel), 1.0 = SDR white
   bool hdr_only = false;
   double headroom = 0;
+  double pixels_per_map_pixel = 2;  // the original's gain-map density (HDR-only: 2)
 };
 
 ImageF luminance(const ImageF& rgb, Primaries p) {
@@ -54,6 +54,8 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
     REGAIN_TRY(sdr, decode_jpegr_sdr(bytes, d));
     r.hdr_lum = luminance(hdr->rgb, hdr->primaries);
     r.sdr_lin = luminance8(sdr, hdr->primaries);
+    if (auto jr = read_jpegr(bytes); jr && jr->gain_map && jr->gain_map->width > 0)
+      r.pixels_per_map_pixel = double(jr->primary.width) / jr->gain_map->width;
     r.sdr8 = std::move(sdr);
     r.headroom = hdr->headroom;
     return r;
@@ -79,7 +81,8 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
 
 cv::Mat as_mat(ImageF& img) { return cv::Mat(img.height(), img.width(), CV_32FC1, img.data()); }
 
-// Samples `src` (reference pixels) at each map pixel of the edited frame; NaN outside.
+// Samples `src` (reference pixels) at each map pixel of the edited frame (edges replicated;
+// what lies outside the original is decided geometrically by outside_mask).
 ImageF warp_to_map(const ImageF& src, const Alignment& a, int mw, int mh, double map_to_edited) {
   ImageF blurred = src;
   cv::Mat b = as_mat(blurred);
@@ -93,8 +96,22 @@ ImageF warp_to_map(const ImageF& src, const Alignment& a, int mw, int mh, double
   cv::Mat m = h * s;
   ImageF out(mw, mh, 1);
   cv::Mat o = as_mat(out);
-  cv::warpPerspective(b, o, m, o.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
-                      cv::Scalar(std::nanf("")));
+  cv::warpPerspective(b, o, m, o.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
+  return out;
+}
+
+// 1 where a map pixel's centre falls outside the original (one reference pixel of slack, so
+// the frame's own edge rows are inside).
+ImageF outside_mask(const Alignment& a, int mw, int mh, double map_to_edited, int ref_w, int ref_h) {
+  ImageF out(mw, mh, 1);
+  const auto& h = a.edited_to_ref;
+  for (int my = 0; my < mh; ++my)
+    for (int mx = 0; mx < mw; ++mx) {
+      const double ex = (mx + 0.5) * map_to_edited - 0.5, ey = (my + 0.5) * map_to_edited - 0.5;
+      const double w = h[6] * ex + h[7] * ey + h[8];
+      const double rx = (h[0] * ex + h[1] * ey + h[2]) / w, ry = (h[3] * ex + h[4] * ey + h[5]) / w;
+      out.at(mx, my) = (w <= 0 || rx < -1 || ry < -1 || rx > ref_w || ry > ref_h) ? 1.f : 0.f;
+    }
   return out;
 }
 
@@ -166,7 +183,10 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   }
 
   const int W = shown.width(), H = shown.height();
-  const int mw = (W + kScale - 1) / kScale, mh = (H + kScale - 1) / kScale;
+  // As dense as the original's map, in edited pixels (a full-resolution original keeps a
+  // full-resolution map; an Android 1/4 map stays 1/4), between 1 and 4.
+  const int scale = std::clamp(int(std::lround(ref.pixels_per_map_pixel / std::max(al.scale, 1e-3))), 1, 4);
+  const int mw = (W + scale - 1) / scale, mh = (H + scale - 1) / scale;
   const double map_to_edited = double(W) / mw;
   // Edited luminance and colour at map resolution (displayed orientation).
   ImageF e_lum = box_to_map(luminance8(shown, primaries), mw, mh);
@@ -174,6 +194,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   ImageF r_hdr = warp_to_map(ref.hdr_lum, al, mw, mh, map_to_edited);
   ImageF r_sdr = ref.hdr_only ? ImageF() : warp_to_map(ref.sdr_lin, al, mw, mh, map_to_edited);
 
+  ImageF outside = outside_mask(al, mw, mh, map_to_edited, ref.hdr_lum.width(), ref.hdr_lum.height());
   // Content-change detection against a tone curve fitted on all covered pixels.
   const size_t n = size_t(mw) * mh;
   std::vector<float> xs, ys;
@@ -183,17 +204,16 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   const ImageF& r_cmp = ref.hdr_only ? r_hdr : r_sdr;
   for (size_t i = 0; i < n; ++i) {
     const float r = r_cmp.data()[i];
-    if (std::isnan(r)) continue;
+    if (std::isnan(r) || outside.data()[i] > 0) continue;
     xs.push_back(perceptual(ref.hdr_only ? r / std::max(1.f, r) : r));
     ys.push_back(perceptual(e_lum.data()[i]));
   }
   const ToneCurve curve = fit_curve(xs, ys);
-  ImageF changed(mw, mh, 1), outside(mw, mh, 1), g_ref(mw, mh, 1);
+  ImageF changed(mw, mh, 1), g_ref(mw, mh, 1), diff(mw, mh, 1);
   size_t n_changed = 0, n_outside = 0;
   for (size_t i = 0; i < n; ++i) {
     const float r = r_cmp.data()[i];
-    const bool out_of_ref = std::isnan(r) || std::isnan(r_hdr.data()[i]);
-    outside.data()[i] = out_of_ref ? 1.f : 0.f;
+    const bool out_of_ref = outside.data()[i] > 0 || std::isnan(r) || std::isnan(r_hdr.data()[i]);
     n_outside += out_of_ref;
     if (out_of_ref) {
       changed.data()[i] = 0;
@@ -201,29 +221,39 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
       continue;
     }
     const float x = perceptual(ref.hdr_only ? r / std::max(1.f, r) : r);
-    const float d = std::fabs(perceptual(e_lum.data()[i]) - curve(x));
-    changed.data()[i] = d > 0.12f ? 1.f : 0.f;
-    n_changed += d > 0.12f;
+    diff.data()[i] = std::fabs(perceptual(e_lum.data()[i]) - curve(x));
     // The original's gain; for an HDR-only reference, HDR over the edited SDR itself.
     const float den = ref.hdr_only ? e_lum.data()[i] : r_sdr.data()[i];
     g_ref.data()[i] = std::log2((r_hdr.data()[i] + kOffset) / (std::max(den, 0.f) + kOffset));
+  }
+  // Differences are judged over ~6 edited pixels whatever the map density: re-encoding noise
+  // and sub-pixel misalignment at edges are not edits.
+  const double px = 1.0 / scale;  // map pixels per edited pixel
+  cv::Mat dm = as_mat(diff);
+  cv::GaussianBlur(dm, dm, cv::Size(), 6.0 * px, 6.0 * px, cv::BORDER_REPLICATE);
+  for (size_t i = 0; i < n; ++i) {
+    const bool c = !outside.data()[i] && diff.data()[i] > 0.10f;
+    changed.data()[i] = c ? 1.f : 0.f;
+    n_changed += c;
   }
   out.edited_share = double(n_changed) / n;
   out.outside_share = double(n_outside) / n;
   // Clean the change mask (isolated pixels are noise), grow it a little, and feather both
   // masks so the seams between original and predicted gain are soft.
   cv::Mat cm = as_mat(changed), om = as_mat(outside);
-  cv::morphologyEx(cm, cm, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
-  cv::dilate(cm, cm, cv::getStructuringElement(cv::MORPH_ELLIPSE, {5, 5}));
+  const int k_open = std::max(3, int(12 * px) | 1), k_grow = std::max(5, int(20 * px) | 1);
+  cv::morphologyEx(cm, cm, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {k_open, k_open}));
+  cv::dilate(cm, cm, cv::getStructuringElement(cv::MORPH_ELLIPSE, {k_grow, k_grow}));
   ImageF weight(mw, mh, 1);  // 1 = original's gain, 0 = predicted
   for (size_t i = 0; i < n; ++i) weight.data()[i] = 1.f - std::max(changed.data()[i], outside.data()[i]);
   cv::Mat wm = as_mat(weight);
-  cv::GaussianBlur(wm, wm, cv::Size(), 2.0, 2.0, cv::BORDER_REPLICATE);
+  cv::GaussianBlur(wm, wm, cv::Size(), 8.0 * px, 8.0 * px, cv::BORDER_REPLICATE);
   for (size_t i = 0; i < n; ++i)
     if (outside.data()[i] > 0) weight.data()[i] = 0;  // no gain where the original has none
 
   // Predicted gain for the rest, at the original's headroom so both halves agree.
   PredictOptions po = popt;
+  po.scale = scale;
   if (!po.boost) po.boost = std::clamp(ref.headroom, 0.5, 8.0);
   REGAIN_TRY(pred, predictor.predict(edited, po));
   ImageF pred_shown = apply_orientation(pred.log2_gain, orientation);
@@ -235,6 +265,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
     g.data()[i] = w * g_ref.data()[i] + (1 - w) * pred_map.data()[i];
   }
   out.log2_gain = apply_orientation(g, inverse_orientation(orientation));
+  out.map_scale = scale;
   out.used = true;
   return out;
 }

@@ -1,0 +1,38 @@
+// Restore quality on simulated edits of real gain-map photos (the `regain eval` method).
+// Guards what Reference mode achieves; the full table is in the closing notes / README.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "regain/evaluate.h"
+#include "test_support.h"
+
+using namespace regain;
+
+TEST(Evaluate, Pu21ReferencePoints) {
+  EXPECT_NEAR(pu21_encode(100.0), 256.0, 8.0);  // ~256 at 100 cd/m2 by design
+  EXPECT_LT(pu21_encode(1.0), pu21_encode(10.0));
+  EXPECT_DOUBLE_EQ(pu21_encode(1e9), pu21_encode(10000.0));  // clamped
+}
+
+TEST(Evaluate, ReferenceModeOnSimulatedEdits) {
+  for (const char* file : {"jpeg/seine_sdr_gainmap_srgb.jpg", "jpeg/paris_exif_xmp_gainmap_littleendian.jpg"}) {
+    auto rows = evaluate_file(file, test::corpus_bytes(file));
+    ASSERT_TRUE(rows) << rows.error().message;
+    std::map<std::string, std::map<std::string, EvalRow>> t;
+    for (const auto& r : *rows) t[r.edit][r.method] = r;
+    ASSERT_EQ(t.size(), 9u);
+    EXPECT_GE(t["identity"]["reference"].pu_psnr_unedited, 40.0) << file;
+    // Geometric edits: the unchanged map (baseline a) collapses, ours follows the edit.
+    for (const char* e : {"crop+resize", "reframe-4:5", "rotate90", "mirror"}) {
+      EXPECT_GT(t[e]["reference"].pu_psnr_unedited, t[e]["reembed"].pu_psnr_unedited + 8.0) << file << " " << e;
+      EXPECT_GT(t[e]["reference"].pu_psnr_unedited, 34.0) << file << " " << e;
+    }
+    // Tonal edits follow the edit.
+    for (const char* e : {"exposure+0.5", "tone-curve"})
+      EXPECT_GT(t[e]["reference"].pu_psnr_unedited, 40.0) << file << " " << e;
+    // Edited regions: no worse than Predictive mode (baseline b), within 0.5 dB.
+    for (const char* e : {"object-removal", "recolour"})
+      EXPECT_GE(t[e]["reference"].pu_psnr_edited, t[e]["predictive"].pu_psnr_edited - 0.5) << file << " " << e;
+  }
+}
