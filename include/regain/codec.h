@@ -54,6 +54,8 @@ struct PngImage {
   std::optional<double> gamma;  // gAMA
 };
 Result<PngImage> decode_png(ByteView png, const Limits& limits = {});
+// The first `channels` (1 or 3) samples of each pixel, rounded to 8 bits.
+Image8 png_to_8bit(const PngImage& png, int channels);
 // 1 or 3 (or 4) channel, 8- or 16-bit source data.
 Result<Bytes> encode_png16(const Image16& img, const std::optional<Cicp>& cicp = {},
                            std::span<const uint8_t> icc = {});

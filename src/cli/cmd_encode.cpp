@@ -49,11 +49,7 @@ Result<Sdr> load_sdr(const std::string& path) {
     REGAIN_TRY(png, decode_png(s.bytes));
     if (png.bit_depth != 8) return fail(ErrorCode::Unsupported, "SDR PNG must be 8-bit");
     if (png.pixels.channels() < 3) return fail(ErrorCode::Unsupported, "SDR PNG must be RGB");
-    Image8 px(png.pixels.width(), png.pixels.height(), 3);
-    const int c = png.pixels.channels();
-    for (size_t i = 0, n = size_t(px.width()) * px.height(); i < n; ++i)
-      for (int k = 0; k < 3; ++k) px.data()[i * 3 + k] = uint8_t(png.pixels.data()[i * c + k] >> 8);
-    s.pixels = std::move(px);
+    s.pixels = png_to_8bit(png, 3);
     s.icc = png.icc;
   } else {
     return fail(ErrorCode::Unsupported, std::string("SDR input must be JPEG or 8-bit PNG, not ") + file_type_name(t));
@@ -132,10 +128,7 @@ int run_from_gainmap(const Opts& o) {
   } else if (t == FileType::Png) {
     auto p = decode_png(*gbytes);
     if (!p) return report(p.error(), o.gainmap);
-    int c = p->pixels.channels() >= 3 ? 3 : 1;
-    map = Image8(p->pixels.width(), p->pixels.height(), c);
-    for (size_t i = 0, n = size_t(map.width()) * map.height(); i < n; ++i)
-      for (int k = 0; k < c; ++k) map.data()[i * c + k] = uint8_t(p->pixels.data()[i * p->pixels.channels() + k] >> 8);
+    map = png_to_8bit(*p, p->pixels.channels() >= 3 ? 3 : 1);
   } else {
     return report(Error{ErrorCode::Unsupported, "gain map must be a JPEG or PNG"}, o.gainmap);
   }

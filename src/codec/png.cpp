@@ -280,4 +280,16 @@ Result<Bytes> encode_png8(const Image8& img, std::span<const uint8_t> icc) {
   return encode_png(img, 8, nullptr, icc);
 }
 
+Image8 png_to_8bit(const PngImage& png, int channels) {
+  const int c = png.pixels.channels();
+  Image8 out(png.pixels.width(), png.pixels.height(), channels);
+  const size_t n = size_t(out.width()) * out.height();
+  for (size_t i = 0; i < n; ++i)
+    for (int k = 0; k < channels; ++k) {
+      const uint16_t v = png.pixels.data()[i * c + std::min(k, c - 1)];
+      out.data()[i * channels + k] = uint8_t((v * 255u + 32767u) / 65535u);
+    }
+  return out;
+}
+
 }  // namespace regain

@@ -266,12 +266,18 @@ std::string format_double(double v) {
   return std::string(buf, r.ptr);
 }
 
+namespace {
+// Opening of every packet we write, up to the hdrgm namespace of the rdf:Description.
+std::string packet_open() {
+  return "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\" x:xmptk=\"regain\">\n"
+         " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+         "  <rdf:Description rdf:about=\"\"\n"
+         "    xmlns:hdrgm=\"http://ns.adobe.com/hdr-gain-map/1.0/\"\n";
+}
+}  // namespace
+
 std::string primary_xmp(uint64_t gainmap_length) {
-  std::string s;
-  s += "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\" x:xmptk=\"regain\">\n";
-  s += " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n";
-  s += "  <rdf:Description rdf:about=\"\"\n";
-  s += "    xmlns:hdrgm=\"http://ns.adobe.com/hdr-gain-map/1.0/\"\n";
+  std::string s = packet_open();
   s += "    xmlns:Container=\"http://ns.google.com/photos/1.0/container/\"\n";
   s += "    xmlns:Item=\"http://ns.google.com/photos/1.0/container/item/\"\n";
   s += "    hdrgm:Version=\"1.0\">\n";
@@ -309,11 +315,7 @@ Result<std::string> gainmap_xmp(const GainMapMetadata& m) {
     }
   };
   static const char* names[5] = {"GainMapMin", "GainMapMax", "Gamma", "OffsetSDR", "OffsetHDR"};
-  std::string s;
-  s += "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\" x:xmptk=\"regain\">\n";
-  s += " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n";
-  s += "  <rdf:Description rdf:about=\"\"\n";
-  s += "    xmlns:hdrgm=\"http://ns.adobe.com/hdr-gain-map/1.0/\"\n";
+  std::string s = packet_open();
   s += "    hdrgm:Version=\"1.0\"\n";
   if (!per_channel)
     for (int i = 0; i < 5; ++i) s += std::string("    hdrgm:") + names[i] + "=\"" + format_double(field(0, i)) + "\"\n";

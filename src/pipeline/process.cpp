@@ -58,14 +58,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     REGAIN_TRY(png, decode_png(bytes, limits));
     if (png.pixels.channels() < 3) return fail(ErrorCode::Unsupported, "the edited image must be RGB");
     if (png.bit_depth != 8) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
-    const int c = png.pixels.channels();
-    e.pixels = Image8(png.pixels.width(), png.pixels.height(), 3);
-    const size_t n = size_t(e.pixels.width()) * e.pixels.height();
-    for (size_t i = 0; i < n; ++i)
-      for (int k = 0; k < 3; ++k) {
-        const uint16_t v = png.pixels.data()[i * c + k];
-        e.pixels.data()[i * 3 + k] = uint8_t((v * 255u + 32767u) / 65535u);
-      }
+    e.pixels = png_to_8bit(png, 3);
     e.icc = png.icc;
   } else {
     return fail(ErrorCode::Unsupported, std::string("the edited image must be a JPEG or PNG, not ") + file_type_name(t));
