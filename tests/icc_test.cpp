@@ -49,3 +49,12 @@ TEST(Icc, GarbageIsAnError) {
   EXPECT_FALSE(inspect_icc(junk));
   EXPECT_FALSE(inspect_icc(std::vector<uint8_t>(10)));
 }
+
+TEST(Icc, GeneratedProfilesAreByteStable) {
+  // lcms writes the creation time into the header; ours must not change between calls.
+  auto a = make_display_icc(Primaries::DisplayP3);
+  auto b = make_display_icc(Primaries::DisplayP3);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a[24], 0x07);
+  EXPECT_EQ(a[25], 0xEA);  // year 2026
+}

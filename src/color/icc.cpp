@@ -2,6 +2,7 @@
 
 #include <lcms2.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -44,7 +45,8 @@ std::optional<cmsCIEXYZ> colorant(cmsHPROFILE h, cmsTagSignature sig) {
 
 }  // namespace
 
-std::vector<uint8_t> make_display_icc(Primaries p) {
+namespace {
+std::vector<uint8_t> build_display_icc(Primaries p) {
   Profile h = create_profile(p);
   if (!h) return {};
   cmsSetProfileVersion(h.get(), 4.3);
@@ -58,7 +60,20 @@ std::vector<uint8_t> make_display_icc(Primaries p) {
   if (!cmsSaveProfileToMem(h.get(), nullptr, &size)) return {};
   std::vector<uint8_t> out(size);
   if (!cmsSaveProfileToMem(h.get(), out.data(), &size)) return {};
+  // lcms stamps the creation time into the header (bytes 24-35); a fixed date keeps our
+  // output byte-identical for identical inputs. No profile ID is written, so nothing else
+  // depends on those bytes.
+  const uint8_t date[12] = {0x07, 0xEA, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0};  // 2026-01-01 00:00:00
+  if (out.size() >= 36) std::copy(date, date + 12, out.begin() + 24);
   return out;
+}
+}  // namespace
+
+std::vector<uint8_t> make_display_icc(Primaries p) {
+  static const std::vector<uint8_t> srgb = build_display_icc(Primaries::BT709);
+  static const std::vector<uint8_t> p3 = build_display_icc(Primaries::DisplayP3);
+  static const std::vector<uint8_t> bt2020 = build_display_icc(Primaries::BT2020);
+  return p == Primaries::BT709 ? srgb : p == Primaries::DisplayP3 ? p3 : bt2020;
 }
 
 Result<IccInfo> inspect_icc(std::span<const uint8_t> icc) {

@@ -154,7 +154,15 @@ Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<co
   if (!jr.gain_map || !jr.metadata) return fail(ErrorCode::NotFound, name + ": no gain map to evaluate against");
   REGAIN_TRY(sdr, decode_jpegr_sdr(file));
   REGAIN_TRY(hdr, decode_jpegr_hdr(file));
-  REGAIN_TRY(map, decode_jpeg(jr.gain_map_bytes));
+  // Baseline (a) re-embeds the map as an ISO file would carry it; Apple-curve maps are
+  // converted first, exactly as `regain repair` does.
+  std::vector<uint8_t> iso_form(file.begin(), file.end());
+  if (jr.metadata->curve == GainCurve::AppleLinear) {
+    REGAIN_TRY(fixed, repair_jpegr(file));
+    iso_form = std::move(fixed.bytes);
+  }
+  REGAIN_TRY(iso_jr, read_jpegr(iso_form));
+  REGAIN_TRY(map, decode_jpeg(iso_jr.gain_map_bytes));
   Scene base;
   base.sdr = cv::Mat(sdr.height(), sdr.width(), CV_8UC3, sdr.data()).clone();
   cv::Mat ys = lin_luma(base.sdr);
@@ -180,7 +188,7 @@ Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<co
         if (!r) return tl::unexpected(r.error());
         out = std::move(r->output);
       } else {
-        REGAIN_TRY(p, package_jpegr(jpeg, shown_map, *jr.metadata));
+        REGAIN_TRY(p, package_jpegr(jpeg, shown_map, *iso_jr.metadata));
         out = std::move(p);
       }
       REGAIN_TRY(d, decode_jpegr_hdr(out));
