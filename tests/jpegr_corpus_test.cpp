@@ -172,3 +172,13 @@ TEST(CorpusJpegDetails, TruncatedFileGivesCleanResult) {
   auto rep = repair_jpegr(bytes);
   EXPECT_FALSE(rep);
 }
+
+TEST(CorpusJpegDetails, DamageIsAFieldNotAMessage) {
+  auto jr = read_jpegr(corpus_bytes("malformed/pixel6_truncated.jpg"));
+  ASSERT_TRUE(jr);
+  EXPECT_TRUE(jr->damaged);
+  EXPECT_FALSE(jr->damage.empty());
+  auto plain = read_jpegr(corpus_bytes("jpeg/paris_exif_xmp_icc.jpg"));
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->damaged);
+}

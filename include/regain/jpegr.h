@@ -57,6 +57,10 @@ struct JpegrFile {
   std::vector<uint8_t> gain_map_icc;          // ICC inside the gain-map image, if any
   size_t trailing_bytes = 0;                  // non-padding bytes after the gain map
   std::vector<std::string> warnings;          // reasons a reader may ignore the gain map
+  // The file announces or points at a gain map that is cut off or cannot be reached:
+  // damaged input, as opposed to a photo without a gain map. `damage` says why.
+  bool damaged = false;
+  std::string damage;
   bool repair_would_help = false;
   // Views into the caller's buffer (valid while it lives).
   std::span<const uint8_t> primary_bytes, gain_map_bytes, exif_tiff;

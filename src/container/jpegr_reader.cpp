@@ -106,7 +106,11 @@ Result<JpegrFile> read_jpegr(std::span<const uint8_t> file) {
   JpegrFile out;
   auto ps = parse_jpeg_stream(file, 0);
   if (!ps) return tl::unexpected(with_context(ps.error(), "primary image"));
-  if (ps->truncated) out.warnings.push_back("primary image: no EOI marker (file truncated?)");
+  if (ps->truncated) {
+    out.warnings.push_back("primary image: no EOI marker (file truncated?)");
+    out.damaged = true;
+    out.damage = out.warnings.back();
+  }
   Part primary = describe(file, std::move(*ps), out.warnings, "primary");
   out.primary = primary.info;
   out.primary_bytes = file.subspan(primary.stream.begin, primary.stream.end - primary.stream.begin);
@@ -170,6 +174,10 @@ Result<JpegrFile> read_jpegr(std::span<const uint8_t> file) {
           out.warnings.push_back("MPF points the gain map past the end of the file (offset " +
                                  std::to_string(ei.file_offset) + ", file " + std::to_string(file.size()) +
                                  " bytes): gain map missing");
+          if (!out.damaged) {
+            out.damaged = true;
+            out.damage = out.warnings.back();
+          }
         } else if ((gm = try_at(e.offset))) {
           mpf_pointed_wrongly = true;
           out.warnings.push_back(
@@ -201,8 +209,13 @@ Result<JpegrFile> read_jpegr(std::span<const uint8_t> file) {
   }
   if (!gm) {
     if (primary.info.xmp_hdrgm || primary.info.iso_version || !out.mpf_entries.empty())
-      if (out.mpf_entries.size() > 1 || primary.info.xmp_hdrgm || primary.info.iso_version)
+      if (out.mpf_entries.size() > 1 || primary.info.xmp_hdrgm || primary.info.iso_version) {
         out.warnings.push_back("primary announces a gain map but none could be located");
+        if (!out.damaged) {
+          out.damaged = true;
+          out.damage = out.warnings.back();
+        }
+      }
     return out;
   }
 

@@ -98,10 +98,7 @@ Result<DecodedHdr> decode_jpegr_hdr(std::span<const uint8_t> file, const DecodeO
   REGAIN_TRY(jr, read_jpegr(file));
   if (!jr.gain_map || !jr.metadata) {
     // A damaged file is invalid input, not a photo without a gain map.
-    for (const auto& w : jr.warnings)
-      if (w.find("truncated") != std::string::npos || w.find("past the end") != std::string::npos ||
-          w.find("could be located") != std::string::npos)
-        return fail(ErrorCode::InvalidInput, w);
+    if (jr.damaged) return fail(ErrorCode::InvalidInput, jr.damage);
     return fail(ErrorCode::NotFound, jr.gain_map ? "the gain map has no usable metadata" : "no gain map in this file");
   }
   // Gain-map codes are not colour managed: decode as stored (1 or 3 channels).

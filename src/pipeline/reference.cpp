@@ -47,6 +47,8 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
   RefRenditions r;
   const FileType t = sniff_file_type(bytes);
   if (t == FileType::Jpeg) {
+    REGAIN_TRY(jr, read_jpegr(bytes));
+    if (jr.gain_map && jr.gain_map->width > 0) r.pixels_per_map_pixel = double(jr.primary.width) / jr.gain_map->width;
     DecodeOptions d;
     d.limits = limits;
     auto hdr = decode_jpegr_hdr(bytes, d);
@@ -54,8 +56,6 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
     REGAIN_TRY(sdr, decode_jpegr_sdr(bytes, d));
     r.hdr_lum = luminance(hdr->rgb, hdr->primaries);
     r.sdr_lin = luminance8(sdr, hdr->primaries);
-    if (auto jr = read_jpegr(bytes); jr && jr->gain_map && jr->gain_map->width > 0)
-      r.pixels_per_map_pixel = double(jr->primary.width) / jr->gain_map->width;
     r.sdr8 = std::move(sdr);
     r.headroom = hdr->headroom;
     return r;
