@@ -9,8 +9,9 @@ PACKAGES=(
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libtiff-dev libopenexr-dev liblcms2-dev
   libpugixml-dev nlohmann-json3-dev libcli11-dev libexpected-dev
   libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
+  libde265-dev libx265-dev libdav1d-dev libaom-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libimage-exiftool-perl chromium
+  libimage-exiftool-perl chromium libheif-examples wrk
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
