@@ -12,24 +12,33 @@ namespace regain {
 namespace {
 
 constexpr int kWorkSide = 1024;  // features are found on images of this longer side
+constexpr int kFineSide = 2048;  // and the transform refined on images of this one
 
 struct Prepared {
   cv::Mat gray;
-  double scale;  // working pixels per image pixel
+  double sx = 1, sy = 1;  // working pixels per image pixel (the resize rounds each axis)
 };
 
-Prepared prepare(const Image8& img, bool mirror) {
+// Image pixel -> working pixel, pixel centres aligned as cv::resize samples them:
+// x_w = (x + 0.5) * s - 0.5. Dropping the half-pixel terms puts the transform 1.5 px off at
+// 1/4 scale, which a mirror or a rotation turns into a visible shift of the gain.
+cv::Mat to_working(const Prepared& p) {
+  return (cv::Mat_<double>(3, 3) << p.sx, 0, 0.5 * p.sx - 0.5, 0, p.sy, 0.5 * p.sy - 0.5, 0, 0, 1);
+}
+
+Prepared prepare(const Image8& img, bool mirror, int side = kWorkSide) {
   cv::Mat rgb(img.height(), img.width(), CV_8UC3, const_cast<uint8_t*>(img.data()));
   cv::Mat gray;
   cv::cvtColor(rgb, gray, cv::COLOR_RGB2GRAY);
-  const double s = std::min(1.0, double(kWorkSide) / std::max(img.width(), img.height()));
+  const double s = std::min(1.0, double(side) / std::max(img.width(), img.height()));
   if (s < 1.0) cv::resize(gray, gray, cv::Size(), s, s, cv::INTER_AREA);
   if (mirror) cv::flip(gray, gray, 1);
+  const double sx = double(gray.cols) / img.width(), sy = double(gray.rows) / img.height();
   // Local contrast normalisation: tonal edits (exposure, curves) change the gray levels,
   // not the structure the features should see.
   auto clahe = cv::createCLAHE(2.0, cv::Size(8, 8));
   clahe->apply(gray, gray);
-  return {gray, s};
+  return {gray, sx, sy};
 }
 
 struct Attempt {
@@ -92,6 +101,54 @@ Attempt try_align(const Prepared& e, const Prepared& r, bool mirrored) {
   return out;
 }
 
+// Features at 1024 px place a 12-MP transform only to a few pixels. The fit is redone on
+// images twice as large, keeping only the matches the coarse fit predicts to within a few
+// pixels, so RANSAC can use a tight threshold. `coarse` maps full-resolution edited pixels
+// to full-resolution reference pixels; returns the refined one (or `coarse` if the refined
+// fit is not clearly supported).
+cv::Mat refine(const Image8& edited, const Image8& reference, const cv::Mat& coarse, bool homography) {
+  if (std::max(edited.width(), edited.height()) <= kWorkSide &&
+      std::max(reference.width(), reference.height()) <= kWorkSide)
+    return coarse;  // already found at full resolution
+  Prepared e = prepare(edited, false, kFineSide), r = prepare(reference, false, kFineSide);
+  const cv::Mat guide = to_working(r) * coarse * to_working(e).inv();
+  auto orb = cv::ORB::create(5000, 1.2f, 4, 15, 0, 2, cv::ORB::HARRIS_SCORE, 31, 12);
+  std::vector<cv::KeyPoint> ke, kr;
+  cv::Mat de, dr;
+  orb->detectAndCompute(e.gray, cv::noArray(), ke, de);
+  orb->detectAndCompute(r.gray, cv::noArray(), kr, dr);
+  if (de.empty() || dr.empty()) return coarse;
+  cv::BFMatcher matcher(cv::NORM_HAMMING, true);  // cross-checked: the guide does the rest
+  std::vector<cv::DMatch> matches;
+  matcher.match(de, dr, matches);
+  std::vector<cv::Point2f> pe, pr;
+  for (const auto& m : matches) {
+    const cv::Point2f a = ke[m.queryIdx].pt, b = kr[m.trainIdx].pt;
+    const double* g = guide.ptr<double>();
+    const double w = g[6] * a.x + g[7] * a.y + g[8];
+    const double gx = (g[0] * a.x + g[1] * a.y + g[2]) / w, gy = (g[3] * a.x + g[4] * a.y + g[5]) / w;
+    if (std::hypot(gx - b.x, gy - b.y) < 6.0) {
+      pe.push_back(a);
+      pr.push_back(b);
+    }
+  }
+  if (pe.size() < 30) return coarse;
+  std::vector<uchar> inl;
+  cv::Mat h = cv::Mat::eye(3, 3, CV_64F);
+  if (homography) {
+    cv::Mat m = cv::findHomography(pe, pr, cv::RANSAC, 1.5, inl, 4000, 0.995);
+    if (m.empty()) return coarse;
+    h = m;
+  } else {
+    cv::Mat m = cv::estimateAffinePartial2D(pe, pr, inl, cv::RANSAC, 1.5, 4000, 0.995);
+    if (m.empty()) return coarse;
+    m.copyTo(h(cv::Rect(0, 0, 3, 2)));
+  }
+  if (cv::countNonZero(inl) < 30) return coarse;
+  cv::Mat full = to_working(r).inv() * h * to_working(e);
+  return full / full.at<double>(2, 2);
+}
+
 }  // namespace
 
 Result<Alignment> align_images(const Image8& edited, const Image8& reference) {
@@ -117,8 +174,8 @@ Result<Alignment> align_images(const Image8& edited, const Image8& reference) {
       return a;
     }
     // Back to full-resolution pixel coordinates: edited -> working -> (mirror) -> reference.
-    cv::Mat to_work = (cv::Mat_<double>(3, 3) << e.scale, 0, 0, 0, e.scale, 0, 0, 0, 1);
-    cv::Mat from_work = (cv::Mat_<double>(3, 3) << 1 / r.scale, 0, 0, 0, 1 / r.scale, 0, 0, 0, 1);
+    cv::Mat to_work = to_working(e);
+    cv::Mat from_work = to_working(r).inv();
     cv::Mat unmirror = cv::Mat::eye(3, 3, CV_64F);
     if (a.mirrored) {
       unmirror.at<double>(0, 0) = -1;
@@ -126,10 +183,11 @@ Result<Alignment> align_images(const Image8& edited, const Image8& reference) {
     }
     cv::Mat full = from_work * unmirror * best.h * to_work;
     full /= full.at<double>(2, 2);
+    if (!a.mirrored) full = refine(edited, reference, full, a.model == "homography");
     for (int i = 0; i < 9; ++i) a.edited_to_ref[i] = full.at<double>(i / 3, i % 3);
     a.scale = std::sqrt(std::fabs(a.edited_to_ref[0] * a.edited_to_ref[4] - a.edited_to_ref[1] * a.edited_to_ref[3]));
     a.rotation_deg = std::atan2(a.edited_to_ref[3], a.edited_to_ref[0]) * 180.0 / M_PI;
-    a.reprojection_px /= r.scale;
+    a.reprojection_px /= std::sqrt(r.sx * r.sy);
     a.trusted = a.reprojection_px < 6.0;
     a.reason = a.trusted ? "aligned" : "feature fit too loose (" + std::to_string(a.reprojection_px) + " px)";
     return a;

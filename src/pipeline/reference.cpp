@@ -21,6 +21,10 @@ struct RefRenditions {
   Image8 sdr8;      // for alignment, displayed orientation
   ImageF sdr_lin;   // linear SDR (1 channel luminance), null for HDR-only references
   ImageF hdr_lum;   // linear HDR luminance (1 channel), 1.0 = SDR white
+  // log2 gain at the original's full resolution (gain-map references). Warping this, rather
+  // than HDR and SDR separately and dividing afterwards, keeps the ratio exact at edges
+  // where a bright and a dark pixel would otherwise be averaged into one mixed ratio.
+  ImageF log2_gain;
   bool hdr_only = false;
   double headroom = 0;
   double pixels_per_map_pixel = 2;  // the original's gain-map density (HDR-only: 2)
@@ -56,6 +60,9 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
     REGAIN_TRY(sdr, decode_jpegr_sdr(bytes, d));
     r.hdr_lum = luminance(hdr->rgb, hdr->primaries);
     r.sdr_lin = luminance8(sdr, hdr->primaries);
+    r.log2_gain = ImageF(r.hdr_lum.width(), r.hdr_lum.height(), 1);
+    for (size_t i = 0, n = r.log2_gain.size(); i < n; ++i)
+      r.log2_gain.data()[i] = std::log2((r.hdr_lum.data()[i] + kOffset) / (std::max(r.sdr_lin.data()[i], 0.f) + kOffset));
     r.sdr8 = std::move(sdr);
     r.headroom = hdr->headroom;
     return r;
@@ -193,6 +200,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   // Reference quantities warped into the edited frame.
   ImageF r_hdr = warp_to_map(ref.hdr_lum, al, mw, mh, map_to_edited);
   ImageF r_sdr = ref.hdr_only ? ImageF() : warp_to_map(ref.sdr_lin, al, mw, mh, map_to_edited);
+  ImageF r_gain = ref.hdr_only ? ImageF() : warp_to_map(ref.log2_gain, al, mw, mh, map_to_edited);
 
   ImageF outside = outside_mask(al, mw, mh, map_to_edited, ref.hdr_lum.width(), ref.hdr_lum.height());
   // Content-change detection against a tone curve fitted on all covered pixels.
@@ -209,7 +217,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
     ys.push_back(perceptual(e_lum.data()[i]));
   }
   const ToneCurve curve = fit_curve(xs, ys);
-  ImageF changed(mw, mh, 1), g_ref(mw, mh, 1), diff(mw, mh, 1);
+  ImageF changed(mw, mh, 1), g_ref(mw, mh, 1), diff(mw, mh, 1), pe_img(mw, mh, 1);
   size_t n_changed = 0, n_outside = 0;
   for (size_t i = 0; i < n; ++i) {
     const float r = r_cmp.data()[i];
@@ -218,19 +226,27 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
     if (out_of_ref) {
       changed.data()[i] = 0;
       g_ref.data()[i] = 0;
+      diff.data()[i] = pe_img.data()[i] = perceptual(e_lum.data()[i]);  // no evidence either way
       continue;
     }
     const float x = perceptual(ref.hdr_only ? r / std::max(1.f, r) : r);
-    diff.data()[i] = std::fabs(perceptual(e_lum.data()[i]) - curve(x));
+    diff.data()[i] = curve(x);  // the reference as the edit's tone curve would show it
+    pe_img.data()[i] = perceptual(e_lum.data()[i]);
     // The original's gain; for an HDR-only reference, HDR over the edited SDR itself.
-    const float den = ref.hdr_only ? e_lum.data()[i] : r_sdr.data()[i];
-    g_ref.data()[i] = std::log2((r_hdr.data()[i] + kOffset) / (std::max(den, 0.f) + kOffset));
+    g_ref.data()[i] = ref.hdr_only
+                          ? std::log2((r_hdr.data()[i] + kOffset) / (std::max(e_lum.data()[i], 0.f) + kOffset))
+                          : r_gain.data()[i];
   }
   // Differences are judged over ~6 edited pixels whatever the map density: re-encoding noise
   // and sub-pixel misalignment at edges are not edits.
   const double px = 1.0 / scale;  // map pixels per edited pixel
-  cv::Mat dm = as_mat(diff);
+  // Both sides are low-passed before they are compared: the edited image and the warped
+  // reference went through different resamplers, which disagree on fine texture (foliage
+  // against sky) by far more than the threshold even where nothing was edited.
+  cv::Mat dm = as_mat(diff), pm = as_mat(pe_img);
   cv::GaussianBlur(dm, dm, cv::Size(), 6.0 * px, 6.0 * px, cv::BORDER_REPLICATE);
+  cv::GaussianBlur(pm, pm, cv::Size(), 6.0 * px, 6.0 * px, cv::BORDER_REPLICATE);
+  for (size_t i = 0; i < n; ++i) diff.data()[i] = std::fabs(pe_img.data()[i] - diff.data()[i]);
   for (size_t i = 0; i < n; ++i) {
     const bool c = !outside.data()[i] && diff.data()[i] > 0.10f;
     changed.data()[i] = c ? 1.f : 0.f;
