@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -13,6 +14,8 @@
 #include "codec/av1_syntax.h"
 #include "codec/hevc_syntax.h"
 #include "regain/video.h"
+#include "test_support.h"
+#include "util/bytes.h"
 
 using namespace regain;
 
@@ -819,5 +822,191 @@ TEST(VideoAv1, RandomCorruptionNeverCrashes) {
     if (r) {
       EXPECT_TRUE(validate_yuv(*r));
     }
+  }
+}
+
+// ------------------------------------------------------------------------------ real files
+
+namespace {
+
+// Just enough ISOBMFF to pull coded items out of corpus HEIF/AVIF files: item types (iinf),
+// locations (iloc, file offsets only) and each item's codec configuration (ipco + ipma).
+struct CodedItemRef {
+  uint32_t id = 0;
+  std::string type;
+  Bytes config, data;
+};
+
+bool child_boxes(ByteView b, std::vector<std::pair<std::string, ByteView>>& out) {
+  ByteReader r(b);
+  while (r.remaining() >= 8) {
+    uint32_t size32 = 0;
+    ByteView type;
+    r.u32(size32);
+    r.bytes(4, type);
+    uint64_t size = size32, header = 8;
+    if (size32 == 1) r.u64(size), header = 16;  // 64-bit size
+    if (size32 == 0) size = r.remaining() + 8;   // to the end
+    if (size < header || size - header > r.remaining()) return false;
+    ByteView body;
+    r.bytes(size_t(size - header), body);
+    out.emplace_back(std::string(type.begin(), type.end()), body);
+  }
+  return true;
+}
+
+uint64_t read_n(ByteReader& r, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) {
+    uint8_t b = 0;
+    r.u8(b);
+    v = v << 8 | b;
+  }
+  return v;
+}
+
+std::vector<CodedItemRef> coded_items(const Bytes& file) {
+  std::vector<CodedItemRef> items;
+  std::vector<std::pair<std::string, ByteView>> top, meta, iprp, ipco;
+  EXPECT_TRUE(child_boxes(file, top));
+  for (auto& [t, b] : top)
+    if (t == "meta") child_boxes(b.subspan(4), meta);
+  std::map<uint32_t, std::string> types;
+  std::map<uint32_t, Bytes> data;
+  std::map<uint32_t, std::vector<int>> props;
+  for (auto& [t, b] : meta) {
+    if (t == "iinf") {
+      std::vector<std::pair<std::string, ByteView>> infes;
+      child_boxes(b.subspan(b[0] == 0 ? 6 : 8), infes);
+      for (auto& [it, ib] : infes) {
+        ByteReader r(ib);
+        uint8_t v = 0;
+        r.u8(v);
+        r.skip(3);
+        uint32_t id = uint32_t(read_n(r, v == 2 ? 2 : 4));
+        r.skip(2);
+        ByteView type;
+        r.bytes(4, type);
+        types[id] = std::string(type.begin(), type.end());
+      }
+    } else if (t == "iloc") {
+      ByteReader r(b);
+      uint8_t v = 0, sizes = 0, sizes2 = 0;
+      r.u8(v);
+      r.skip(3);
+      r.u8(sizes);
+      r.u8(sizes2);
+      int off_size = sizes >> 4, len_size = sizes & 15, base_size = sizes2 >> 4, idx_size = v ? sizes2 & 15 : 0;
+      uint32_t count = uint32_t(read_n(r, v < 2 ? 2 : 4));
+      for (uint32_t i = 0; i < count; ++i) {
+        uint32_t id = uint32_t(read_n(r, v < 2 ? 2 : 4));
+        int method = v ? int(read_n(r, 2) & 15) : 0;
+        r.skip(2);
+        uint64_t base = read_n(r, base_size);
+        uint32_t extents = uint32_t(read_n(r, 2));
+        Bytes d;
+        for (uint32_t e = 0; e < extents; ++e) {
+          read_n(r, idx_size);
+          uint64_t off = base + read_n(r, off_size), len = read_n(r, len_size);
+          if (method == 0 && off + len <= file.size()) d.insert(d.end(), file.begin() + off, file.begin() + off + len);
+        }
+        if (method == 0) data[id] = std::move(d);
+      }
+    } else if (t == "iprp") {
+      child_boxes(b, iprp);
+    }
+  }
+  std::vector<std::pair<std::string, ByteView>> ipma;
+  for (auto& [t, b] : iprp) {
+    if (t == "ipco") child_boxes(b, ipco);
+    if (t == "ipma") ipma.emplace_back(t, b);
+  }
+  for (auto& [t, b] : ipma) {
+    ByteReader r(b);
+    uint8_t v = 0, flags[3] = {};
+    r.u8(v);
+    for (auto& f : flags) r.u8(f);
+    uint32_t n = uint32_t(read_n(r, 4));
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t id = uint32_t(read_n(r, v < 1 ? 2 : 4));
+      uint8_t assoc = 0;
+      r.u8(assoc);
+      for (int a = 0; a < assoc; ++a)
+        props[id].push_back((flags[2] & 1) ? int(read_n(r, 2) & 0x7fff) : int(read_n(r, 1) & 0x7f));
+    }
+  }
+  for (auto& [id, type] : types) {
+    if (type != "hvc1" && type != "av01") continue;
+    CodedItemRef item{id, type, {}, data[id]};
+    for (int p : props[id])
+      if (p >= 1 && size_t(p) <= ipco.size() && (ipco[p - 1].first == "hvcC" || ipco[p - 1].first == "av1C"))
+        item.config.assign(ipco[p - 1].second.begin(), ipco[p - 1].second.end());
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+// Decodes the first item of every distinct codec configuration in a corpus file.
+int decode_each_config(const std::string& rel, int expect_w, int expect_h) {
+  Bytes file = test::corpus_bytes(rel);
+  std::vector<Bytes> seen;
+  int decoded = 0;
+  for (const CodedItemRef& item : coded_items(file)) {
+    if (std::find(seen.begin(), seen.end(), item.config) != seen.end()) continue;
+    seen.push_back(item.config);
+    auto out = item.type == "hvc1" ? decode_hevc_item(item.config, item.data) : decode_av1_item(item.config, item.data);
+    EXPECT_TRUE(out) << rel << " item " << item.id << ": " << out.error().message;
+    if (!out) continue;
+    ++decoded;
+    EXPECT_TRUE(validate_yuv(*out));
+    std::string vui;
+    if (item.type == "hvc1") {  // where the range came from
+      auto hvcc = hevc::parse_hvcc(item.config);
+      for (ByteView nal : hvcc->nals)
+        if (auto sps = hevc::nal_type(nal) == hevc::kSps ? hevc::parse_sps(nal) : Result<hevc::Sps>{}; sps && sps->width)
+          vui = !sps->vui_parsed ? " (SPS VUI unread)"
+                : sps->signal_type_present ? " (SPS VUI, matrix " + std::to_string(sps->matrix) + ")"
+                                           : " (no VUI signal type)";
+      EXPECT_EQ(vui.find("unread"), std::string::npos) << "SPS parser stopped before the VUI";
+    }
+    std::printf("  %s item %u: %dx%d %d-bit chroma %d %s range%s\n", rel.c_str(), item.id, out->width, out->height,
+                out->bit_depth, int(out->chroma), out->full_range ? "full" : "video", vui.c_str());
+    if (expect_w && decoded == 1) {
+      EXPECT_EQ(out->width, expect_w);
+      EXPECT_EQ(out->height, expect_h);
+    }
+  }
+  return decoded;
+}
+
+}  // namespace
+
+TEST(VideoCorpus, DecodesRealHeicTiles) {
+  // Grids of 512x512 tiles (the first configuration is the primary image's); Apple's gain
+  // maps and mattes are 4:0:0.
+  EXPECT_GE(decode_each_config("heif/iphone15pro_ios18_tmap_rotated.heic", 512, 512), 2);
+  EXPECT_GE(decode_each_config("heif/iphone13pro_ios16_apple_v1.heic", 512, 512), 2);
+  EXPECT_GE(decode_each_config("heif/iphone15promax_ios18_tmap.heic", 0, 0), 2);
+  EXPECT_GE(decode_each_config("heif/samsung_s25u_tmap_3ch.heic", 0, 0), 2);
+  EXPECT_GE(decode_each_config("heif/iphone8plus_no_gainmap.heic", 512, 512), 1);
+}
+
+TEST(VideoCorpus, DecodesRealAvifItems) {
+  EXPECT_GE(decode_each_config("heif/seine_sdr_gainmap_srgb.avif", 400, 300), 1);
+  EXPECT_GE(decode_each_config("heif/seine_hdr_gainmap_srgb.avif", 400, 300), 2);
+  EXPECT_GE(decode_each_config("heif/seine_hdr_rec2020.avif", 400, 300), 1);
+}
+
+TEST(VideoCodec, LargePictureUsesDecoderThreads) {
+  // Over 1 MP both decoders run their own worker threads; results must not change.
+  YuvImage in = test_yuv(1536, 1024, 8, Chroma::Yuv420);
+  for (Codec codec : {Codec::Hevc, Codec::Av1}) {
+    VideoEncodeOptions opt;
+    opt.effort = 0;
+    auto item = encode(codec, in, opt);
+    ASSERT_TRUE(item) << item.error().message;
+    auto out = decode(codec, *item);
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_GT(compare(in, *out).y, 40);
   }
 }

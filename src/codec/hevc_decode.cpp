@@ -9,6 +9,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "codec/bitstream.h"
 #include "codec/hevc_syntax.h"
@@ -348,8 +349,16 @@ Result<YuvImage> decode(ByteView config, ByteView data, const Limits& limits) {
   if (!init_libde265()) return fail(ErrorCode::Internal, "libde265: library initialisation failed");
   DecoderPtr dec(de265_new_decoder());
   if (!dec) return fail(ErrorCode::Internal, "libde265: cannot create a decoder");
-  // No worker threads: the picture decodes on the caller's thread (callers decode tiles in
-  // parallel). Damaged pictures are dropped rather than returned with concealment.
+  // A tile (HEIF grids: 512x512) decodes on the caller's thread, which is one of many
+  // decoding tiles in parallel; a large single picture uses worker threads (effective when
+  // the stream has WPP rows or tiles, as x265 writes by default). Either way de265_decode
+  // returns only when the picture is done.
+  if (uint64_t(sps->width) * sps->height > (1u << 20)) {
+    int threads = int(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
+    if (threads > 1 && !de265_isOK(de265_start_worker_threads(dec.get(), threads)))
+      return fail(ErrorCode::Internal, "libde265: cannot start worker threads");
+  }
+  // Damaged pictures are dropped rather than returned with concealment.
   de265_set_parameter_bool(dec.get(), DE265_DECODER_PARAM_SUPPRESS_FAULTY_PICTURES, 1);
 
   for (const auto* list : {&hvcc->nals, &item_nals})
