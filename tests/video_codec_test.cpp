@@ -557,6 +557,15 @@ TEST(VideoCodec, QualityControlsSizeAndError) {
     }
     EXPECT_GT(last_psnr, codec == Codec::Av1 ? 98.0 : 55.0);  // q100: AV1 lossless, HEVC QP 0
   }
+  // 10-bit q100: HEVC goes below QP 0 (to -12).
+  YuvImage in10 = test_yuv(64, 64, 10, Chroma::Yuv420);
+  VideoEncodeOptions best;
+  best.quality = 100;
+  auto item = encode_hevc_item(in10, best);
+  ASSERT_TRUE(item) << item.error().message;
+  auto out = decode_hevc_item(item->config, item->data);
+  ASSERT_TRUE(out);
+  EXPECT_GT(compare(in10, *out).y, 60);
 }
 
 TEST(VideoCodec, EffortRangeAndThreads) {

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <memory>
 #include <new>
-#include <optional>
 #include <string>
 #include <thread>
 
@@ -328,7 +327,9 @@ Result<YuvImage> decode(ByteView config, ByteView data, const Limits& limits) {
   }
 
   // Guard before decoding: every SPS must be sane and within the limits.
-  std::optional<hevc::Sps> sps;
+  // Over all SPSs (the PPS decides which one the picture uses; libde265 knows which).
+  uint32_t max_w = 0, max_h = 0;
+  bool any_sps = false, any_signal_type = false;
   for (const auto* list : {&hvcc->nals, &item_nals})
     for (ByteView nal : *list) {
       if (hevc::nal_type(nal) != hevc::kSps) continue;
@@ -339,9 +340,12 @@ Result<YuvImage> decode(ByteView config, ByteView data, const Limits& limits) {
         return fail(ErrorCode::Unsupported, "HEVC: luma and chroma bit depths differ");
       if (s->separate_colour_planes)
         return fail(ErrorCode::Unsupported, "HEVC: separate colour planes");
-      sps = *s;
+      any_sps = true;
+      any_signal_type |= s->signal_type_present;
+      max_w = std::max(max_w, s->width);
+      max_h = std::max(max_h, s->height);
     }
-  if (!sps) return fail(ErrorCode::InvalidInput, "HEVC: no SPS in hvcC or item data");
+  if (!any_sps) return fail(ErrorCode::InvalidInput, "HEVC: no SPS in hvcC or item data");
   bool has_vcl = std::any_of(item_nals.begin(), item_nals.end(),
                              [](ByteView n) { return hevc::nal_type(n) < 32; });
   if (!has_vcl) return fail(ErrorCode::InvalidInput, "HEVC: item data holds no slice");
@@ -353,7 +357,7 @@ Result<YuvImage> decode(ByteView config, ByteView data, const Limits& limits) {
   // decoding tiles in parallel; a large single picture uses worker threads (effective when
   // the stream has WPP rows or tiles, as x265 writes by default). Either way de265_decode
   // returns only when the picture is done.
-  if (uint64_t(sps->width) * sps->height > (1u << 20)) {
+  if (uint64_t(max_w) * max_h > (1u << 20)) {
     int threads = int(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
     if (threads > 1 && !de265_isOK(de265_start_worker_threads(dec.get(), threads)))
       return fail(ErrorCode::Internal, "libde265: cannot start worker threads");
@@ -398,15 +402,16 @@ Result<YuvImage> decode(ByteView config, ByteView data, const Limits& limits) {
   out.width = de265_get_image_width(img, 0);
   out.height = de265_get_image_height(img, 0);
   out.bit_depth = de265_get_bits_per_pixel(img, 0);
-  if (out.width <= 0 || out.height <= 0 || uint32_t(out.width) > sps->width || uint32_t(out.height) > sps->height)
+  if (out.width <= 0 || out.height <= 0 || uint32_t(out.width) > max_w || uint32_t(out.height) > max_h)
     return fail(ErrorCode::InvalidInput, "HEVC: decoded picture size disagrees with the SPS");
   if (out.bit_depth < 8 || out.bit_depth > 16)
     return fail(ErrorCode::Unsupported, "HEVC: bit depth " + std::to_string(out.bit_depth));
   if (chroma != Chroma::Mono && de265_get_bits_per_pixel(img, 1) != out.bit_depth)
     return fail(ErrorCode::Unsupported, "HEVC: luma and chroma bit depths differ");
-  // The container's nclx overrides this; without a VUI signal type the container default
-  // (full range) is the best guess.
-  out.full_range = sps->signal_type_present ? sps->full_range : true;
+  // The container's nclx overrides this. The SPS's VUI flag when signalled (libde265 reads
+  // the one the picture used); without a VUI signal type, whose default would be video
+  // range, the HEIF default (full range) is the better guess.
+  out.full_range = any_signal_type ? de265_get_image_full_range_flag(img) != 0 : true;
 
   out.planes[0] = copy_plane(img, 0, out.width, out.height, out.bit_depth);
   if (chroma != Chroma::Mono) {
