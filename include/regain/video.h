@@ -21,6 +21,10 @@ struct YuvImage {
   std::array<Image16, 3> planes;  // 1 channel each: Y, Cb, Cr; Cb/Cr empty for Mono
 };
 
+// Checks that a YuvImage is self-consistent: size >= 1x1, bit depth 8..16, plane sizes as the
+// chroma format implies (4:2:0/4:2:2 chroma rounds up), one channel per plane.
+Result<void> validate_yuv(const YuvImage& img);
+
 // HEIF `colr` type nclx / AV1 colour config: H.273 code points.
 struct Nclx {
   uint16_t primaries = 2, transfer = 2, matrix = 2;  // 2 = unspecified
@@ -48,6 +52,10 @@ struct VideoEncodeOptions {
 struct CodedItem {
   Bytes config;
   Bytes data;
+  // Coded picture size. HEVC 4:2:0 / 4:2:2 cannot code an odd width (4:2:0: or height), so
+  // such inputs are padded by repeating the last column / row and this is one larger than
+  // the input; the container then writes the input size (ispe) and crops. AV1: input size.
+  int width = 0, height = 0;
 };
 Result<CodedItem> encode_hevc_item(const YuvImage& img, const VideoEncodeOptions& opt = {});
 Result<CodedItem> encode_av1_item(const YuvImage& img, const VideoEncodeOptions& opt = {});
@@ -58,7 +66,12 @@ Result<CodedItem> encode_av1_item(const YuvImage& img, const VideoEncodeOptions&
 Result<YuvImage> rgb_to_yuv(const Image16& rgb, int bit_depth, Chroma chroma, uint16_t matrix,
                             bool full_range);
 // Back to RGB at the image's bit depth (chroma upsampled bilinearly, centred siting);
-// Mono gives 1 channel. Out-of-range results are clamped.
+// Mono gives 1 channel. Out-of-range results are clamped. Matrices yuv_matrix_supported()
+// rejects are treated as BT.601; an inconsistent YuvImage (plane sizes) or running out of
+// memory gives an empty image.
 Image16 yuv_to_rgb(const YuvImage& yuv, uint16_t matrix);
+
+// Matrix coefficients rgb_to_yuv / yuv_to_rgb implement: 0, 1, 2 (as 6), 4, 5, 6, 7, 9.
+bool yuv_matrix_supported(uint16_t matrix);
 
 }  // namespace regain
