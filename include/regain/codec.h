@@ -98,5 +98,8 @@ struct HdrReadOptions {
   Limits limits;
 };
 Result<HdrImage> read_hdr_image(ByteView bytes, const HdrReadOptions& opt = {});
+// Full-range signal samples at `bit_depth` (1 or 3 channels) -> 3-channel relative light,
+// 1.0 = SDR white (PQ absolute, HLG through its OOTF on a 1000 cd/m2 display).
+ImageF signal_to_relative_light(const Image16& px, int bit_depth, Transfer t);
 
 }  // namespace regain

@@ -48,6 +48,13 @@ struct DecodedHdr {
 Result<DecodedHdr> decode_jpegr_hdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
 // The SDR base, 8-bit RGB, optionally oriented for display.
 Result<Image8> decode_jpegr_sdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+// HEIC / AVIF with a gain map (ISO `tmap`, Apple or Samsung auxiliary image): the same two
+// renditions. HEIF transforms (irot/imir/clap) always apply: the output is as displayed.
+Result<DecodedHdr> decode_heif_hdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+Result<Image8> decode_heif_sdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+// Either container, chosen from the file's bytes.
+Result<DecodedHdr> decode_gainmap_hdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+Result<Image8> decode_gainmap_sdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
 // Primaries of a JPEG from its ICC profile (BT.709 when absent or unknown).
 Primaries jpeg_primaries(std::span<const uint8_t> icc);
 

@@ -15,7 +15,7 @@ Runner add_decode(CLI::App& app) {
     bool sdr = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("file", o->file, "Gain-map JPEG")->required();
+  cmd->add_option("file", o->file, "Gain-map JPEG, HEIC or AVIF")->required();
   cmd->add_option("--out", o->out, "Output: .exr (half float, file's primaries), .png (16-bit PQ + cICP), .tif (16-bit PQ)")->required();
   cmd->add_option("--headroom", o->headroom, "Display headroom in stops (default: the file's full alternate headroom)")
       ->check(CLI::Range(0.0, 30.0));
@@ -25,7 +25,7 @@ Runner add_decode(CLI::App& app) {
     if (!bytes) return report(bytes.error());
     const std::string ext = extension_of(o->out);
     if (o->sdr) {
-      if (ext == "jpg" || ext == "jpeg") {
+      if ((ext == "jpg" || ext == "jpeg") && sniff_file_type(*bytes) == FileType::Jpeg) {
         auto jr = read_jpegr(*bytes);
         if (!jr) return report(jr.error(), o->file);
         auto base = strip_gain_map_signalling(jr->primary_bytes);
@@ -34,7 +34,7 @@ Runner add_decode(CLI::App& app) {
         return kOk;
       }
       if (ext != "png") return report(Error{ErrorCode::Unsupported, "--sdr writes .png or .jpg"});
-      auto img = decode_jpegr_sdr(*bytes);
+      auto img = decode_gainmap_sdr(*bytes);
       if (!img) return report(img.error(), o->file);
       auto png = encode_png8(*img);
       if (!png) return report(png.error());
@@ -43,7 +43,7 @@ Runner add_decode(CLI::App& app) {
     }
     DecodeOptions dopt;
     dopt.headroom = o->headroom;
-    auto hdr = decode_jpegr_hdr(*bytes, dopt);
+    auto hdr = decode_gainmap_hdr(*bytes, dopt);
     if (!hdr) return report(hdr.error(), o->file);
     auto enc = encode_hdr_file(hdr->rgb, hdr->primaries, ext);
     if (!enc) return report(enc.error());

@@ -3,6 +3,7 @@
 
 #include "cli/common.h"
 #include "cli/io.h"
+#include "container/heif_json.h"
 #include "container/xmp.h"
 #include "regain/report.h"
 
@@ -54,6 +55,44 @@ void print_text(const nlohmann::json& j) {
   if (j["repair_would_help"].get<bool>()) std::cout << "hint: `regain repair` would make more readers show the HDR rendition\n";
 }
 
+// HEIF/AVIF: the product summary, then one line per item of the structure.
+void print_heif_text(const nlohmann::json& j) {
+  std::cout << j["format"].get<std::string>() << " (brand " << j["major_brand"].get<std::string>() << ") primary "
+            << j["width"] << "x" << j["height"] << ", displayed " << j["display_width"] << "x" << j["display_height"]
+            << " (EXIF orientation " << j["orientation"] << ", informational in HEIF)\n";
+  if (j["gain_map"].is_null()) {
+    std::cout << "gain map: none\n";
+  } else {
+    const auto& g = j["gain_map"];
+    std::cout << "gain map: item " << g["item_id"] << ", " << g["width"] << "x" << g["height"] << ", "
+              << g["channels"] << " channel(s), metadata " << g["metadata_source"].get<std::string>() << "\n";
+    if (!g["metadata"].is_null()) {
+      const auto& m = g["metadata"];
+      std::cout << "  headroom base " << format_double(m["base_hdr_headroom"]) << ", alternate "
+                << format_double(m["alternate_hdr_headroom"]) << " stops; "
+                << (m["multichannel"].get<bool>() ? "3 channels" : "1 channel") << "; curve "
+                << m["curve"].get<std::string>() << "\n";
+      const auto& ch = m["channels"][0];
+      std::cout << "  min " << format_double(ch["gain_map_min"]) << " max " << format_double(ch["gain_map_max"])
+                << " gamma " << format_double(ch["gamma"]) << " offsets " << format_double(ch["base_offset"]) << "/"
+                << format_double(ch["alternate_offset"]) << "\n";
+    }
+    if (!g["apple"].is_null() && !g["apple"]["headroom"].is_null())
+      std::cout << "  Apple headroom " << format_double(g["apple"]["headroom"]) << " (linear)\n";
+  }
+  if (!j["tmap"].is_null())
+    std::cout << "tmap item " << j["tmap"]["item_id"] << " (brand " << (j["tmap"]["brand"].get<bool>() ? "yes" : "no")
+              << ", altr group " << (j["tmap"]["altr_group"].get<bool>() ? "yes" : "no") << ")\n";
+  for (const auto& it : j["structure"]["items"]) {
+    std::cout << "  item " << it["id"] << " " << it["type"].get<std::string>() << (it["hidden"].get<bool>() ? " hidden" : "");
+    for (const auto& p : it["properties"]) std::cout << " " << p["type"].get<std::string>();
+    for (const auto& r : it["references"]) std::cout << " ->" << r["type"].get<std::string>() << r["to"].dump();
+    std::cout << "\n";
+  }
+  for (const auto& w : j["warnings"]) std::cout << "warning: " << w.get<std::string>() << "\n";
+  if (j["damaged"].get<bool>()) std::cout << "damaged: " << j["damage"].get<std::string>() << "\n";
+}
+
 }  // namespace
 
 Runner add_inspect(CLI::App& app) {
@@ -71,8 +110,17 @@ Runner add_inspect(CLI::App& app) {
       auto jr = read_jpegr(*bytes);
       if (!jr) return report(jr.error(), *file);
       j = jpegr_to_json(*jr);
+    } else if (t == FileType::Heif || t == FileType::Avif) {
+      auto hf = read_heif(*bytes);
+      if (!hf) return report(hf.error(), *file);
+      j = heif_file_json(*hf);
+      j["file"] = *file;
+      j["size_bytes"] = bytes->size();
+      if (*json) std::cout << j.dump(2) << "\n";
+      else print_heif_text(j);
+      return kOk;
     } else {
-      return report(Error{ErrorCode::Unsupported, std::string("inspect handles JPEG files; this is ") + file_type_name(t)}, *file);
+      return report(Error{ErrorCode::Unsupported, std::string("inspect handles JPEG, HEIC and AVIF files; this is ") + file_type_name(t)}, *file);
     }
     j["file"] = *file;
     j["size_bytes"] = bytes->size();

@@ -188,6 +188,15 @@ Result<HdrImage> read_tiff(ByteView bytes, const HdrReadOptions& opt) {
 
 }  // namespace
 
+ImageF signal_to_relative_light(const Image16& px, int bit_depth, Transfer t) {
+  const uint32_t max = (1u << std::clamp(bit_depth, 1, 16)) - 1;
+  auto lut = std::make_unique<std::array<float, 65536>>();
+  for (uint32_t i = 0; i < 65536; ++i) (*lut)[i] = signal_to_relative(t, float(std::min(i, max)) / float(max));
+  ImageF out = convert16(px, *lut);
+  if (t == Transfer::HLG) apply_hlg_ootf(out);
+  return out;
+}
+
 Result<HdrImage> read_hdr_image(ByteView bytes, const HdrReadOptions& opt) {
   const FileType type = sniff_file_type(bytes);
   try {

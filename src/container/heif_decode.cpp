@@ -1,0 +1,185 @@
+// HEIF / AVIF items to pixels (see heif_decode.h).
+#include "container/heif_decode.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "regain/icc.h"
+#include "util/orientation.h"
+#include "util/parallel.h"
+
+namespace regain {
+namespace {
+
+using heif::fourcc;
+
+// One coded item (a tile or a whole image) to RGB / gray samples at its bit depth.
+Result<Image16> decode_coded(const heif::HeifStructure& s, ByteView file, uint32_t id, uint32_t coded_type,
+                             const std::optional<Nclx>& nclx, const Limits& limits, int& bit_depth) {
+  const auto* cc = s.property<heif::CodecConfig>(id);
+  if (!cc) return fail(ErrorCode::InvalidInput, "item " + std::to_string(id) + " has no codec configuration");
+  // The largest coded picture a tile of an allowed image can need: bounded by the limits.
+  REGAIN_TRY(data, heif::read_item_data(s, file, id, std::min<uint64_t>(limits.max_file_bytes, file.size())));
+  auto yuv = coded_type == fourcc("av01") ? decode_av1_item(cc->bytes, data, limits)
+                                          : decode_hevc_item(cc->bytes, data, limits);
+  if (!yuv) return tl::unexpected(with_context(yuv.error(), "item " + std::to_string(id)));
+  // nclx overrides the bitstream's range; without one, the bitstream's VUI / sequence header
+  // says. Matrix: nclx, else BT.601 (what phones write and HEIF readers assume).
+  if (nclx) yuv->full_range = nclx->full_range;
+  const uint16_t matrix = nclx && nclx->matrix != 2 ? nclx->matrix : 6;
+  bit_depth = yuv->bit_depth;
+  Image16 rgb = yuv_to_rgb(*yuv, yuv_matrix_supported(matrix) ? matrix : 6);
+  if (rgb.empty()) return fail(ErrorCode::Internal, "item " + std::to_string(id) + ": colour conversion failed");
+  return rgb;
+}
+
+// Copies the part of `tile` that falls inside `out` at (x0, y0).
+void place(const Image16& tile, Image16& out, int x0, int y0) {
+  const int w = std::min(tile.width(), out.width() - x0), h = std::min(tile.height(), out.height() - y0);
+  const int c = out.channels();
+  for (int y = 0; y < h; ++y) std::memcpy(out.row(y0 + y) + size_t(x0) * c, tile.row(y), size_t(w) * c * 2);
+}
+
+Image16 crop(const Image16& src, int x0, int y0, int w, int h) {
+  Image16 out(w, h, src.channels());
+  for (int y = 0; y < h; ++y)
+    std::memcpy(out.row(y), src.row(y0 + y) + size_t(x0) * src.channels(), size_t(w) * src.channels() * 2);
+  return out;
+}
+
+// The clean aperture's whole-pixel rectangle (centred at (w-1)/2 + offset), if it is one.
+bool clap_rect(const heif::Clap& c, int w, int h, int& x, int& y, int& cw, int& ch) {
+  if (!c.width_d || !c.height_d || !c.horiz_off_d || !c.vert_off_d) return false;
+  if (c.width_n % c.width_d || c.height_n % c.height_d) return false;
+  const int64_t cw64 = c.width_n / c.width_d, ch64 = c.height_n / c.height_d;
+  if (cw64 <= 0 || ch64 <= 0 || cw64 > w || ch64 > h) return false;
+  auto edge = [](int32_t off_n, uint32_t off_d, int64_t size, int64_t crop, int& out) {
+    const __int128 num = __int128(2) * off_n + __int128(size - crop) * off_d, den = __int128(2) * off_d;
+    if (num % den) return false;
+    const __int128 v = num / den;
+    if (v < 0 || v + crop > size) return false;
+    out = int(v);
+    return true;
+  };
+  if (!edge(c.horiz_off_n, c.horiz_off_d, w, cw64, x) || !edge(c.vert_off_n, c.vert_off_d, h, ch64, y)) return false;
+  cw = int(cw64);
+  ch = int(ch64);
+  return true;
+}
+
+}  // namespace
+
+Result<HeifPicture> decode_heif_item(const HeifFile& hf, ByteView file, const HeifImageInfo& img,
+                                     const Limits& limits, int threads) {
+  const auto& s = hf.structure;
+  if (uint64_t(img.width) * img.height > limits.max_pixels || img.width > limits.max_dimension ||
+      img.height > limits.max_dimension)
+    return fail(ErrorCode::TooLarge, "image " + std::to_string(img.width) + "x" + std::to_string(img.height) +
+                                         " is over the pixel limit");
+  if (img.coded_type != fourcc("hvc1") && img.coded_type != fourcc("av01"))
+    return fail(ErrorCode::Unsupported, "image coded as '" + heif::fourcc_name(img.coded_type) + "'");
+  HeifPicture out;
+  out.nclx = img.nclx;
+  out.icc = img.icc;
+  Image16 full;
+  if (img.grid) {
+    const auto& g = *img.grid;
+    const size_t n = g.tiles.size();
+    std::vector<Image16> tiles(n);
+    std::vector<int> depths(n, 0);
+    std::vector<std::optional<Error>> errors(n);
+    parallel_for(int(n), threads, [&](int i0, int i1) {
+      for (int i = i0; i < i1; ++i) {
+        auto t = decode_coded(s, file, g.tiles[i], g.tile_type, img.nclx, limits, depths[i]);
+        if (!t) errors[i] = t.error();
+        else tiles[i] = std::move(*t);
+      }
+    });
+    for (auto& e : errors)
+      if (e) return tl::unexpected(with_context(*e, "grid tile"));
+    const int channels = tiles[0].channels();
+    for (size_t i = 0; i < n; ++i) {
+      if (tiles[i].channels() != channels || depths[i] != depths[0])
+        return fail(ErrorCode::InvalidInput, "grid tiles differ in channels or bit depth");
+      if (uint32_t(tiles[i].width()) < g.tile_width || uint32_t(tiles[i].height()) < g.tile_height)
+        return fail(ErrorCode::InvalidInput, "grid tile decodes smaller than its ispe");
+    }
+    full = Image16(int(g.output_width), int(g.output_height), channels);
+    for (size_t i = 0; i < n; ++i) {
+      const int x0 = int(i % g.columns) * int(g.tile_width), y0 = int(i / g.columns) * int(g.tile_height);
+      if (x0 < full.width() && y0 < full.height()) {
+        // A tile's coded size may exceed its ispe (codec alignment): only ispe counts.
+        Image16 t = tiles[i].width() == int(g.tile_width) && tiles[i].height() == int(g.tile_height)
+                        ? std::move(tiles[i])
+                        : crop(tiles[i], 0, 0, int(g.tile_width), int(g.tile_height));
+        place(t, full, x0, y0);
+      }
+      tiles[i] = Image16();
+    }
+    out.bit_depth = depths[0];
+  } else {
+    REGAIN_TRY(px, decode_coded(s, file, img.item_id, img.coded_type, img.nclx, limits, out.bit_depth));
+    if (uint32_t(px.width()) < img.width || uint32_t(px.height()) < img.height)
+      return fail(ErrorCode::InvalidInput, "image decodes smaller than its ispe");
+    full = px.width() == int(img.width) && px.height() == int(img.height)
+               ? std::move(px)
+               : crop(px, 0, 0, int(img.width), int(img.height));
+  }
+
+  // Transforms in association order (irot angles were summed by the reader).
+  bool rotated = false;
+  for (uint32_t t : img.transform_order) {
+    if (t == fourcc("clap") && img.clap) {
+      int x = 0, y = 0, w = 0, h = 0;
+      if (clap_rect(*img.clap, full.width(), full.height(), x, y, w, h)) full = crop(full, x, y, w, h);
+    } else if (t == fourcc("irot") && !rotated) {
+      rotated = true;
+      // Anticlockwise quarter turns as EXIF orientations: 90 = 8, 180 = 3, 270 = 6.
+      const int o = img.rotation_ccw == 90 ? 8 : img.rotation_ccw == 180 ? 3 : img.rotation_ccw == 270 ? 6 : 1;
+      if (o != 1) full = apply_orientation(full, o);
+    } else if (t == fourcc("imir") && img.mirror_axis) {
+      full = apply_orientation(full, *img.mirror_axis == 0 ? 4 : 2);
+    }
+  }
+  out.pixels = std::move(full);
+  return out;
+}
+
+Image8 heif_to_8bit(const HeifPicture& p) {
+  Image8 out(p.pixels.width(), p.pixels.height(), p.pixels.channels());
+  const int shift = p.bit_depth - 8;
+  const uint16_t* s = p.pixels.data();
+  uint8_t* d = out.data();
+  const size_t n = out.size();
+  if (shift <= 0) {
+    for (size_t i = 0; i < n; ++i) d[i] = uint8_t(std::min<uint16_t>(s[i], 255));
+  } else {
+    const uint32_t max = (1u << p.bit_depth) - 1;
+    for (size_t i = 0; i < n; ++i) d[i] = uint8_t((uint32_t(std::min<uint32_t>(s[i], max)) * 255 + max / 2) / max);
+  }
+  return out;
+}
+
+Primaries heif_primaries(const HeifPicture& p) {
+  if (p.nclx) {
+    if (p.nclx->primaries == 1) return Primaries::BT709;
+    if (p.nclx->primaries == 12) return Primaries::DisplayP3;
+    if (p.nclx->primaries == 9) return Primaries::BT2020;
+  }
+  if (!p.icc.empty())
+    if (auto info = inspect_icc(p.icc); info && info->primaries) return *info->primaries;
+  return Primaries::BT709;
+}
+
+Transfer heif_transfer(const HeifPicture& p) {
+  if (!p.nclx) return Transfer::SRGB;
+  switch (p.nclx->transfer) {
+    case 16: return Transfer::PQ;
+    case 18: return Transfer::HLG;
+    case 8: return Transfer::Linear;
+    case 1: case 6: case 14: case 15: return Transfer::BT709;
+    default: return Transfer::SRGB;
+  }
+}
+
+}  // namespace regain

@@ -1,0 +1,159 @@
+// Pixels -> HEIC / AVIF: RGB is cut into tiles (phones use 512x512 grids: hardware decoders
+// and parallel coding both want them), each tile converted to YCbCr and coded on its own
+// thread, then the container is assembled by heif_writer.
+#include <algorithm>
+#include <cmath>
+
+#include "container/heif_writer.h"
+#include "regain/heif.h"
+#include "regain/icc.h"
+#include "util/parallel.h"
+
+namespace regain {
+namespace {
+
+uint16_t nclx_primaries(Primaries p) {
+  switch (p) {
+    case Primaries::BT709: return 1;
+    case Primaries::DisplayP3: return 12;
+    case Primaries::BT2020: return 9;
+  }
+  return 2;
+}
+
+struct PlaneSpec {
+  int bit_depth = 8;
+  Chroma chroma = Chroma::Yuv420;
+  Nclx nclx;
+  int quality = 90;
+};
+
+// Copies a tile (edge pixels repeated past the image: every grid tile has one size).
+template <class T>
+Image16 cut_tile(const Image<T>& src, int x0, int y0, int tw, int th) {
+  Image16 t(tw, th, src.channels());
+  const int c = src.channels();
+  for (int y = 0; y < th; ++y) {
+    const T* s = src.row(std::min(y0 + y, src.height() - 1));
+    uint16_t* d = t.row(y);
+    for (int x = 0; x < tw; ++x) {
+      const int sx = std::min(x0 + x, src.width() - 1);
+      for (int k = 0; k < c; ++k) d[x * c + k] = s[sx * c + k];
+    }
+  }
+  return t;
+}
+
+// Codes `src` as one item or a grid; tiles run in parallel, one codec thread each.
+template <class T>
+Result<HeifImageItem> code_image(const Image<T>& src, const PlaneSpec& spec, const HeifEncodeOptions& opt) {
+  HeifImageItem item;
+  item.coding = opt.avif ? "av01" : "hvc1";
+  item.width = uint32_t(src.width());
+  item.height = uint32_t(src.height());
+  item.bit_depth = spec.bit_depth;
+  item.channels = src.channels() == 1 ? 1 : 3;
+  item.nclx = spec.nclx;
+  const uint32_t ts = opt.tile_size;
+  const bool grid = ts > 0 && (item.width > ts || item.height > ts);
+  item.tile_width = grid ? ts : item.width;
+  item.tile_height = grid ? ts : item.height;
+  item.columns = grid ? (item.width + ts - 1) / ts : 1;
+  item.rows = grid ? (item.height + ts - 1) / ts : 1;
+  if (item.columns > 256 || item.rows > 256) return fail(ErrorCode::TooLarge, "image too large for a 256x256 tile grid");
+  const size_t n = size_t(item.columns) * item.rows;
+  item.tiles.resize(n);
+  std::vector<Bytes> configs(n);
+  std::vector<std::optional<Error>> errors(n);
+
+  VideoEncodeOptions vo;
+  vo.quality = spec.quality;
+  vo.effort = opt.effort;
+  vo.nclx = spec.nclx;
+  const int threads = resolve_threads(opt.threads);
+  // One tile per thread; a single large item gets the codec's own threads instead.
+  vo.threads = n > 1 ? 1 : threads;
+  parallel_for(int(n), n > 1 ? threads : 1, [&](int i0, int i1) {
+    for (int i = i0; i < i1; ++i) {
+      const int tx = int(i % item.columns) * int(item.tile_width);
+      const int ty = int(i / item.columns) * int(item.tile_height);
+      Image16 tile = cut_tile(src, tx, ty, int(item.tile_width), int(item.tile_height));
+      auto yuv = rgb_to_yuv(tile, spec.bit_depth, spec.chroma, spec.nclx.matrix, spec.nclx.full_range);
+      if (!yuv) { errors[i] = yuv.error(); continue; }
+      auto coded = opt.avif ? encode_av1_item(*yuv, vo) : encode_hevc_item(*yuv, vo);
+      if (!coded) { errors[i] = coded.error(); continue; }
+      configs[i] = std::move(coded->config);
+      item.tiles[i] = std::move(coded->data);
+    }
+  });
+  for (auto& e : errors)
+    if (e) return tl::unexpected(*e);
+  // A grid shares one decoder configuration; identical encoder settings give identical
+  // parameter sets, which is checked rather than assumed.
+  for (size_t i = 1; i < n; ++i)
+    if (configs[i] != configs[0])
+      return fail(ErrorCode::Internal, "tile encoder produced differing decoder configurations");
+  item.config = std::move(configs[0]);
+  return item;
+}
+
+}  // namespace
+
+Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::span<const uint8_t> icc,
+                                  const Image8& gain_map, const GainMapMetadata& meta, const HeifEncodeOptions& opt) {
+  if (sdr.channels() != 3) return fail(ErrorCode::InvalidInput, "SDR base must be RGB");
+  if (gain_map.channels() != 1 && gain_map.channels() != 3)
+    return fail(ErrorCode::InvalidInput, "gain map must have 1 or 3 channels");
+  REGAIN_CHECK(validate(meta));
+
+  PlaneSpec base;
+  base.nclx = {nclx_primaries(primaries), 13, 6, true};  // sRGB transfer, BT.601 full range
+  base.quality = opt.quality;
+  REGAIN_TRY(base_item, code_image(sdr, base, opt));
+  base_item.icc = icc.empty() ? make_display_icc(primaries) : std::vector<uint8_t>(icc.begin(), icc.end());
+
+  // Gain-map codes are not colour: monochrome like Apple's for 1 channel; 4:4:4 for three so
+  // no channel loses resolution to chroma subsampling.
+  PlaneSpec gm;
+  gm.chroma = gain_map.channels() == 1 ? Chroma::Mono : Chroma::Yuv444;
+  gm.nclx = {2, 2, uint16_t(gain_map.channels() == 1 ? 2 : 6), true};
+  gm.quality = opt.gain_map_quality;
+  REGAIN_TRY(gm_item, code_image(gain_map, gm, opt));
+
+  HeifWriteInput in;
+  in.avif = opt.avif;
+  in.base = std::move(base_item);
+  in.gain_map = std::move(gm_item);
+  in.metadata = meta;
+  // The alternate (HDR) rendition: same primaries as the base, PQ-coded when displayed.
+  in.alternate_nclx = Nclx{nclx_primaries(primaries), 16, 0, true};
+  in.alternate_bit_depth = 10;
+  in.apple_aux = opt.apple_aux && !opt.avif;
+  if (in.apple_aux)
+    in.apple_gain_map_xmp = apple_gain_map_xmp(std::exp2(std::max(meta.alternate_headroom, meta.base_headroom)));
+  in.exif = opt.exif;
+  in.xmp = opt.xmp;
+  return write_heif(in);
+}
+
+Result<Bytes> encode_heif_image(const Image16& rgb, int bit_depth, const Nclx& nclx, std::span<const uint8_t> icc,
+                                const HeifEncodeOptions& opt) {
+  if (rgb.channels() != 3 && rgb.channels() != 1) return fail(ErrorCode::InvalidInput, "image must be RGB or gray");
+  if (bit_depth != 8 && bit_depth != 10 && bit_depth != 12) return fail(ErrorCode::InvalidInput, "bit depth must be 8, 10 or 12");
+  PlaneSpec spec;
+  spec.bit_depth = bit_depth;
+  // Identity matrix (GBR) is only defined without subsampling.
+  spec.chroma = rgb.channels() == 1 ? Chroma::Mono : nclx.matrix == 0 ? Chroma::Yuv444 : Chroma::Yuv420;
+  spec.nclx = nclx;
+  spec.quality = opt.quality;
+  REGAIN_TRY(item, code_image(rgb, spec, opt));
+  item.icc.assign(icc.begin(), icc.end());
+  HeifWriteInput in;
+  in.avif = opt.avif;
+  in.base = std::move(item);
+  in.exif = opt.exif;
+  in.xmp = opt.xmp;
+  return write_heif(in);
+}
+
+}  // namespace regain

@@ -1,0 +1,113 @@
+// Decoding gain-map HEIC / AVIF files to their HDR and SDR renditions. The base may be SDR
+// (phones, most files) or HDR (libavif's HDR-base files, where the map leads down to SDR).
+#include <algorithm>
+
+#include "container/heif_decode.h"
+#include "regain/pipeline.h"
+#include "util/parallel.h"
+
+namespace regain {
+namespace {
+
+std::optional<Primaries> nclx_gamut(const std::optional<Nclx>& n) {
+  if (!n) return std::nullopt;
+  if (n->primaries == 1) return Primaries::BT709;
+  if (n->primaries == 12) return Primaries::DisplayP3;
+  if (n->primaries == 9) return Primaries::BT2020;
+  return std::nullopt;
+}
+
+Image8 expand_gray(Image8 img) {
+  if (img.channels() == 3) return img;
+  Image8 out(img.width(), img.height(), 3);
+  for (size_t i = 0, n = img.size(); i < n; ++i) out.data()[3 * i] = out.data()[3 * i + 1] = out.data()[3 * i + 2] = img.data()[i];
+  return out;
+}
+
+}  // namespace
+
+Result<DecodedHdr> decode_heif_hdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
+  REGAIN_TRY(hf, read_heif(file, opt.limits));
+  if (!hf.gain_map || !hf.metadata) {
+    if (hf.damaged) return fail(ErrorCode::InvalidInput, hf.damage);
+    return fail(ErrorCode::NotFound, hf.gain_map ? "the gain map has no usable metadata" : "no gain map in this file");
+  }
+  auto base = decode_heif_item(hf, file, hf.primary, opt.limits, opt.threads);
+  if (!base) return tl::unexpected(with_context(base.error(), "primary image"));
+  auto mapped = decode_heif_item(hf, file, *hf.gain_map, opt.limits, opt.threads);
+  if (!mapped) return tl::unexpected(with_context(mapped.error(), "gain-map image"));
+  const Image8 map = heif_to_8bit(*mapped);
+
+  DecodedHdr out;
+  out.meta = *hf.metadata;
+  out.source = hf.source;
+  out.headroom = opt.headroom ? *opt.headroom : std::max(out.meta.alternate_headroom, out.meta.base_headroom);
+  out.primaries = heif_primaries(*base);
+  const Transfer transfer = heif_transfer(*base);
+  // ISO 21496-1 in HEIF: the tmap item's colr names the math space when the map was not
+  // made in the base's primaries.
+  std::optional<Primaries> math_space;
+  if (!out.meta.use_base_colour_space) {
+    math_space = nclx_gamut(hf.alternate_nclx);
+    if (!math_space && !hf.alternate_icc.empty()) math_space = jpeg_primaries(hf.alternate_icc);
+    if (math_space == out.primaries) math_space.reset();
+  }
+  ApplyOptions ao;
+  ao.display_headroom = out.headroom;
+  ao.threads = opt.threads;
+  if (!math_space && base->bit_depth == 8 && base->pixels.channels() == 3 &&
+      (transfer == Transfer::SRGB || transfer == Transfer::BT709)) {
+    REGAIN_TRY(rgb, apply_gain_map(heif_to_8bit(*base), map, out.meta, ao, transfer));
+    out.rgb = std::move(rgb);
+    return out;
+  }
+  ImageF lin = signal_to_relative_light(base->pixels, base->bit_depth, transfer);
+  base->pixels = Image16();
+  if (math_space) {
+    const Mat3 m = gamut_matrix(out.primaries, *math_space);
+    parallel_for(lin.height(), opt.threads, [&](int y0, int y1) {
+      for (int y = y0; y < y1; ++y) {
+        float* p = lin.row(y);
+        for (int x = 0; x < lin.width(); ++x, p += 3) {
+          const Vec3 v = mul(m, Vec3{p[0], p[1], p[2]});
+          p[0] = v[0], p[1] = v[1], p[2] = v[2];
+        }
+      }
+    });
+    out.primaries = *math_space;
+  }
+  REGAIN_TRY(rgb, apply_gain_map(lin, map, out.meta, ao));
+  out.rgb = std::move(rgb);
+  return out;
+}
+
+Result<Image8> decode_heif_sdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
+  REGAIN_TRY(hf, read_heif(file, opt.limits));
+  REGAIN_TRY(base, decode_heif_item(hf, file, hf.primary, opt.limits, opt.threads));
+  const Transfer t = heif_transfer(base);
+  if (t != Transfer::PQ && t != Transfer::HLG && t != Transfer::Linear) return expand_gray(heif_to_8bit(base));
+  // An HDR base: the SDR rendition is the gain map applied all the way down (headroom 0).
+  if (!hf.gain_map || !hf.metadata)
+    return fail(ErrorCode::Unsupported, "the primary image is HDR and there is no gain map to an SDR rendition");
+  DecodeOptions d = opt;
+  d.headroom = 0.0;
+  REGAIN_TRY(hdr, decode_heif_hdr(file, d));
+  Image8 out(hdr.rgb.width(), hdr.rgb.height(), 3);
+  for (size_t i = 0, n = out.size(); i < n; ++i)
+    out.data()[i] = uint8_t(std::clamp(linear_to_srgb(std::clamp(hdr.rgb.data()[i], 0.f, 1.f)) * 255.f + 0.5f, 0.f, 255.f));
+  return out;
+}
+
+Result<DecodedHdr> decode_gainmap_hdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
+  const FileType t = sniff_file_type(file);
+  if (t == FileType::Heif || t == FileType::Avif) return decode_heif_hdr(file, opt);
+  return decode_jpegr_hdr(file, opt);
+}
+
+Result<Image8> decode_gainmap_sdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
+  const FileType t = sniff_file_type(file);
+  if (t == FileType::Heif || t == FileType::Avif) return decode_heif_sdr(file, opt);
+  return decode_jpegr_sdr(file, opt);
+}
+
+}  // namespace regain
