@@ -27,6 +27,10 @@ struct Opts {
 
 namespace fs = std::filesystem;
 
+const char* output_extension(OutputFormat f) {
+  return f == OutputFormat::Heic ? ".heic" : f == OutputFormat::Avif ? ".avif" : ".jpg";
+}
+
 // Runs one file and writes all outputs; returns the meta JSON (with "file"/"output").
 Result<nlohmann::json> run_one(const fs::path& img, const std::optional<fs::path>& ref, const fs::path& out,
                                const std::string& hdr_out, const ProcessOptions& po) {
@@ -93,7 +97,7 @@ int run_batch(const Opts& o, const ProcessOptions& po) {
   auto worker = [&] {
     for (size_t i; (i = next.fetch_add(1)) < files.size();) {
       const auto t = std::chrono::steady_clock::now();
-      const fs::path out = fs::path(o.out_dir) / (files[i].stem().string() + "_hdr.jpg");
+      const fs::path out = fs::path(o.out_dir) / (files[i].stem().string() + "_hdr" + output_extension(p.format));
       Result<nlohmann::json> r = fail(ErrorCode::Internal, "not run");
       try {
         r = run_one(files[i], std::nullopt, out, "", p);
@@ -142,7 +146,7 @@ Runner add_process(CLI::App& app) {
   cmd->add_option("--ref", o->ref, "The original HDR photo (Reference mode)");
   cmd->add_option("--boost", o->boost, "Maximum headroom in stops (default: chosen from the scene)")
       ->check(CLI::Range(0.01, 8.0));
-  cmd->add_option("--out", o->out, "Output (default: <img stem>_hdr.jpg beside the input)");
+  cmd->add_option("--out", o->out, "Output (default: <img stem>_hdr.jpg/.heic/.avif beside the input)");
   cmd->add_option("--out-dir", o->out_dir, "Batch output directory");
   cmd->add_option("--format", o->format, "jpeg (default), heic, avif");
   cmd->add_option("--hdr-out", o->hdr_out, "Also write the HDR rendition (.exr, .png PQ, .tif PQ) for QA");
@@ -162,7 +166,7 @@ Runner add_process(CLI::App& app) {
       return run_batch(*o, po);
     }
     if (o->img.empty()) return report(Error{ErrorCode::InvalidInput, "process needs --img (or inputs with --out-dir)"});
-    fs::path out = o->out.empty() ? fs::path(o->img).parent_path() / (fs::path(o->img).stem().string() + "_hdr.jpg")
+    fs::path out = o->out.empty() ? fs::path(o->img).parent_path() / (fs::path(o->img).stem().string() + "_hdr" + output_extension(po.format))
                                   : fs::path(o->out);
     auto r = run_one(o->img, o->ref.empty() ? std::nullopt : std::optional<fs::path>(o->ref), out, o->hdr_out, po);
     if (!r) return report(r.error(), o->img);

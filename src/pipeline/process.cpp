@@ -9,6 +9,7 @@
 #include "regain/pipeline.h"
 #include "regain/process.h"
 #include "regain/report.h"
+#include "regain/heif.h"
 #include "util/orientation.h"
 #include "pipeline/reference.h"
 #include "util/parallel.h"
@@ -71,6 +72,27 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
   return e;
 }
 
+// HEIC / AVIF: HEIF has no EXIF orientation that readers must honour (irot does), so base
+// and map are written as displayed and the EXIF tag says 1. The base is re-encoded
+// (HEVC/AV1 at high quality) with the edited image's ICC.
+Result<std::vector<uint8_t>> package_heif(const EditedImage& e, const ComputedGainMap& cg, const ProcessOptions& opt) {
+  HeifEncodeOptions ho;
+  ho.avif = opt.format == OutputFormat::Avif;
+  ho.threads = opt.threads;
+  if (!e.exif.empty()) {
+    ExifRebuildOptions xo;
+    xo.orientation = 1;
+    if (auto ex = rebuild_exif(e.exif, xo)) ho.exif = std::move(*ex);
+  }
+  const Image8 shown = apply_orientation(e.pixels, e.orientation);
+  const Image8 map = apply_orientation(cg.map, e.orientation);
+  return encode_heif_gainmap(shown, e.primaries, e.icc, map, cg.meta, ho);
+}
+
+const char* output_format_name(OutputFormat f) {
+  return f == OutputFormat::Heic ? "heic" : f == OutputFormat::Avif ? "avif" : "jpeg";
+}
+
 // The edited SDR as an sRGB JPEG for web display: same pixel size and orientation tag.
 Result<std::vector<uint8_t>> sdr_preview(const EditedImage& e) {
   if (!e.jpeg.empty() && e.primaries == Primaries::BT709 && e.icc_known)
@@ -92,8 +114,6 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
                                     std::optional<std::span<const uint8_t>> reference,
                                     const ProcessOptions& opt) {
   const auto t0 = Clock::now();
-  if (opt.format != OutputFormat::Jpeg)
-    return fail(ErrorCode::Unsupported, "HEIC/AVIF output arrives with the HEIF container layer; use --format jpeg");
   std::vector<std::string> warnings;
   REGAIN_TRY(e, load_edited(edited_bytes, opt.limits, warnings));
   if (!e.icc_known) warnings.push_back("unrecognised ICC profile: gain computed in its own RGB space");
@@ -156,14 +176,19 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   eo.container.keep_other_xmp = false;
   eo.container.exif = e.exif;
   eo.container.icc = e.icc.empty() ? make_display_icc(e.primaries) : e.icc;
-  std::vector<uint8_t> base = e.jpeg;
-  if (base.empty()) {
-    REGAIN_TRY(enc, encode_jpeg(e.pixels, {95, true}));
-    base = std::move(enc);
-  }
-  REGAIN_TRY(file, package_jpegr(base, cg.map, cg.meta, eo));
   ProcessResult r;
-  r.output = std::move(file);
+  if (opt.format == OutputFormat::Jpeg) {
+    std::vector<uint8_t> base = e.jpeg;
+    if (base.empty()) {
+      REGAIN_TRY(enc, encode_jpeg(e.pixels, {95, true}));
+      base = std::move(enc);
+    }
+    REGAIN_TRY(file, package_jpegr(base, cg.map, cg.meta, eo));
+    r.output = std::move(file);
+  } else {
+    REGAIN_TRY(file, package_heif(e, cg, opt));
+    r.output = std::move(file);
+  }
   REGAIN_TRY(preview, sdr_preview(e));
   r.sdr_preview = std::move(preview);
   REGAIN_TRY(vis, encode_png8(apply_orientation(cg.map, e.orientation)));
@@ -171,7 +196,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   const double package_ms = ms_since(t2);
 
   if (opt.want_hdr) {
-    REGAIN_TRY(hdr, decode_jpegr_hdr(r.output));
+    REGAIN_TRY(hdr, decode_gainmap_hdr(r.output));
     r.hdr = std::move(hdr.rgb);
     r.hdr_primaries = hdr.primaries;
   }
@@ -191,7 +216,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
             {"outside_reference_share", outside_share},
             {"gain_map", {{"width", cg.map.width()}, {"height", cg.map.height()}, {"channels", cg.map.channels()}}},
             {"metadata", metadata_to_json(cg.meta)},
-            {"output", {{"format", "jpeg"}, {"bytes", r.output.size()}}},
+            {"output", {{"format", output_format_name(opt.format)}, {"bytes", r.output.size()}}},
             {"timings_ms", {{"load", load_ms}, {"predict", predict_ms}, {"package", package_ms}, {"total", ms_since(t0)}}},
             {"warnings", warnings}};
   return r;

@@ -11,13 +11,15 @@ rm -rf "$TMP"; mkdir -p "$TMP"
 "$BIN" repair "$CORPUS/jpeg/apple_gainmap_old.jpg" --out "$TMP/apple_old_repaired.jpg" >/dev/null || { echo "FAIL: repair apple"; exit 1; }
 "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --out "$TMP/edited_predictive.jpg" >/dev/null 2>&1 || { echo "FAIL: process"; exit 1; }
 "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/edited-pair/original_iphone15promax.jpg" --out "$TMP/edited_reference.jpg" >/dev/null 2>&1 || { echo "FAIL: process --ref"; exit 1; }
+"$BIN" process --img "$TMP/sunset_sdr.jpg" --ref "$TMP/sunset_ultrahdr.jpg" --format avif --out "$TMP/sunset_reference.avif" >/dev/null 2>&1 || { echo "FAIL: process --format avif"; exit 1; }
 "$BIN" encode --sdr "$TMP/night_sdr.jpg" --hdr "$TMP/night_hdr.exr" --no-xmp --out "$TMP/night_iso_only.jpg" >/dev/null
 "$BIN" encode --sdr "$TMP/night_sdr.jpg" --hdr "$TMP/night_hdr.exr" --no-iso --out "$TMP/night_xmp_only.jpg" >/dev/null
 cd "$BROWSER_DIR" || exit 1
 files=("$TMP/sunset_ultrahdr.jpg" "$TMP/interior_ultrahdr.jpg" "$TMP/night_iso_only.jpg" "$TMP/night_xmp_only.jpg"
        "$TMP/peer_fixed.jpg" "$TMP/iphone_repaired.jpg" "$TMP/apple_old_repaired.jpg" "$TMP/edited_predictive.jpg" "$TMP/edited_reference.jpg"
+       "$TMP/sunset_reference.avif" "$CORPUS/heif/seine_sdr_gainmap_srgb.avif"
        "$CORPUS/edited-pair/peer_pipeline_output.jpg" "$TMP/sunset_sdr.jpg")
-want=(true true true true true true true true true false false)
+want=(true true true true true true true true true true true false false)
 timeout 300 node "$PROBE" "${files[@]}" > "$TMP/probe.jsonl"
 rc=$?
 if [ $rc -eq 2 ]; then echo "FAIL: this Chromium lacks the HDR canvas API (cannot verify)"; exit 1; fi

@@ -21,5 +21,14 @@ for f in "$TMP"/sunset_ultrahdr.jpg "$TMP"/night_ultrahdr.jpg; do
   check "$n ICC profile" 'grep -q "ProfileDescription" "$TMP/tags.txt"'
   check "$n no exiftool warnings" '! grep -qi "warning" "$TMP/tags.txt"'
 done
+# HEIC with gain map: the Apple auxiliary image and its HDRGainMap XMP, as exiftool reads them.
+"$BIN" process --img "$TMP/sunset_sdr.jpg" --ref "$TMP/sunset_ultrahdr.jpg" --format heic --out "$TMP/sunset.heic" >/dev/null 2>&1
+exiftool -G1 -a -s "$TMP/sunset.heic" > "$TMP/heic.txt"
+check "heic aux type" 'grep -q "AuxiliaryImageType *: urn:com:apple:photo:2020:aux:hdrgainmap" "$TMP/heic.txt"'
+check "heic HDRGainMapVersion" 'grep -q "XMP-HDRGainMap\] *HDRGainMapVersion *: 131072" "$TMP/heic.txt"'
+check "heic HDRGainMapHeadroom" 'grep -q "XMP-HDRGainMap\] *HDRGainMapHeadroom" "$TMP/heic.txt"'
+check "heic ICC profile" 'grep -q "ProfileDescription" "$TMP/heic.txt"'
+check "heic no exiftool warnings" '! grep -qi "warning" "$TMP/heic.txt"'
+check "heif-convert decodes our heic" 'heif-convert "$TMP/sunset.heic" "$TMP/sunset_heic.png" >/dev/null 2>&1'
 echo "exiftool: ${pass} passed, ${fail} failed"
 [ "$fail" -eq 0 ]
