@@ -46,6 +46,26 @@ Result<std::vector<float>> icc_to_linear(std::span<const uint8_t> icc, std::span
 //  (b) P3Pq: the compatibility profile for readers that do not know `cicp`. Same colorants
 //      and the byte-identical TRC, no `cicp` tag, and a v2.4 structure (textDescription
 //      "P3_PQ" instead of mluc) so that v2-only colour managers read it too.
+// So the two differ in exactly: header version (4.3 vs 2.4), `desc`/`cprt` tag types (mluc
+// vs textDescription/text) and text, and the `cicp` tag. Colorants, white, chad and TRC
+// are identical.
+//
+// What readers do (as far as could be checked from public sources; not tested on Apple or
+// Adobe software here):
+//  * lcms2 treats `cicp` as informative and colour-manages by the TRC (mm2/Little-CMS#439),
+//    as does every pre-ICC.1:2022 CMM: for them (a) and (b) render identically.
+//  * Adobe Camera Raw's HDR exports carry the same kind of pair: a TRC that hard-clips at
+//    SDR white plus a `cicp` tag naming the real transfer (reported in Little-CMS#439). Our
+//    203 cd/m2 clip follows that convention. Adobe's older HDR_*_ST2084 profiles instead
+//    emulate PQ with A2B0/B2A0 lookup tables assuming a 100 cd/m2 white (18 KB each; per
+//    the libavif author in libvips/libvips#3912); we do not copy or imitate those.
+//  * libjxl documents that a PQ TRC normalised to the signal's 10000 cd/m2 is shown 5-7
+//    stops too dark by readers that ignore HDR signalling -- why we normalise to 203.
+//  * Apple: no public statement found on whether ColorSync derives HDR from an ICC `cicp`
+//    tag; Apple's HEIF path reads the container's nclx colour box. Treat (a) on Apple as
+//    "correct SDR rendition at worst" until verified on a device.
+// The ICC header version of (a) is 4.3 as specified for regain; `cicp` itself was
+// introduced in ICC.1:2022 (v4.4). CMMs read tags regardless of the header version.
 enum class HdrIccProfile { HdrP3D65St2084, P3Pq };
 std::vector<uint8_t> make_hdr_icc(HdrIccProfile which);
 

@@ -195,9 +195,9 @@ Result<CubeLut> parse_cube_lut(std::string_view text) {
   }
   if (!lut.size) return fail(ErrorCode::InvalidInput, "cube LUT: no LUT_3D_SIZE (not a 3D .cube file)");
   if (entries != expected)
-    return fail(ErrorCode::InvalidInput, "cube LUT: LUT_3D_SIZE " + std::to_string(lut.size) + " needs " +
-                                             std::to_string(expected) + " entries, the file has " +
-                                             std::to_string(entries));
+    return line_error(ErrorCode::InvalidInput, line_no,
+                      "end of file: LUT_3D_SIZE " + std::to_string(lut.size) + " needs " + std::to_string(expected) +
+                          " entries, the file has " + std::to_string(entries));
   for (int c = 0; c < 3; ++c)
     if (!(lut.domain_min[c] < lut.domain_max[c]))
       return fail(ErrorCode::InvalidInput, "cube LUT: DOMAIN_MIN must be below DOMAIN_MAX in every channel");
