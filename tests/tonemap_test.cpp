@@ -104,6 +104,21 @@ TEST(ToneMap, PeakBlackAndDiffuseWhiteLevels) {
   EXPECT_NEAR(tm.map(grey(80.f))[0], 0.188f, 2e-3);     // skin-tone luminance
 }
 
+TEST(ToneMap, NonsenseParametersFallBackToDefaults) {
+  ToneMapParams bad;
+  bad.master_peak_nits = 0.f;
+  bad.sdr_peak_nits = NAN;
+  bad.hdr_white_nits = -5.f;
+  ToneMapper a(Primaries::BT2020, Primaries::BT709, bad), b(Primaries::BT2020, Primaries::BT709);
+  EXPECT_EQ(a.map(grey(203.f))[0], b.map(grey(203.f))[0]);
+  // A 4000-nit master keeps 1000 cd/m2 below the SDR peak.
+  ToneMapParams p4k;
+  p4k.master_peak_nits = 4000.f;
+  ToneMapper c(Primaries::BT2020, Primaries::BT709, p4k);
+  EXPECT_LT(c.map(grey(1000.f))[0], 0.9f);
+  EXPECT_NEAR(c.map(grey(4000.f))[0], 1.f, 1e-4);
+}
+
 TEST(ToneMap, P3InputEqualsItsBt2020Equivalent) {
   ToneMapper p3(Primaries::DisplayP3, Primaries::BT709), r2020(Primaries::BT2020, Primaries::BT709);
   Mat3 m = gamut_matrix(Primaries::DisplayP3, Primaries::BT2020);

@@ -36,7 +36,7 @@
 // Where diffuse white lands: with the defaults (L_HDR 1000, L_SDR 100), 203 cd/m2
 // -> Y'p 0.770 -> Y'c 0.828 (on the knee) -> Y'sdr 0.687, i.e. 40.6% of SDR peak in linear
 // light, sRGB code ~171 of 255. BT.2408 18% grey (26 cd/m2) -> 7.2% (code ~76); 18% of
-// reference white (36.5 cd/m2) -> 9.7% (code ~89); a typical skin tone at 80 cd/m2 -> 18.8%
+// reference white (36.5 cd/m2) -> 9.7% (code ~88); a typical skin tone at 80 cd/m2 -> 18.8%
 // (code ~120). Why: Method A ties the *peaks* together (L_HDR -> SDR peak) and spends the
 // top third of the SDR signal range (0.69..1.0) on the 203..1000 cd/m2 highlights (the knee
 // starts at ~164 cd/m2), instead of clipping them; mid-tones keep their HDR contrast and
@@ -78,6 +78,7 @@
 
 namespace regain {
 
+// Values outside [1, 10000] cd/m2 (or NaN) fall back to these defaults.
 struct ToneMapParams {
   float master_peak_nits = 1000.f;          // L_HDR: the grade's peak (Method A is for 1000)
   float sdr_peak_nits = 100.f;              // L_SDR: SDR display peak = SDR white (Method A: 100)

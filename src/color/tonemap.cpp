@@ -96,6 +96,17 @@ inline float spq_inv(float v) {
   return v >= 0.f ? t(a) : -t(a);
 }
 
+// Nonsense parameters (zero, negative, NaN) would turn every pixel into NaN; out-of-range
+// ones fall back to the defaults (PQ, and so every luminance here, ends at 10000 cd/m2).
+ToneMapParams sanitized(ToneMapParams p) {
+  const ToneMapParams d;
+  auto sane = [](float v, float fallback) { return v >= 1.f && v <= kPqMaxNits ? v : fallback; };
+  p.master_peak_nits = sane(p.master_peak_nits, d.master_peak_nits);
+  p.sdr_peak_nits = sane(p.sdr_peak_nits, d.sdr_peak_nits);
+  p.hdr_white_nits = sane(p.hdr_white_nits, d.hdr_white_nits);
+  return p;
+}
+
 Vec3 clamp01(Vec3 v) {
   for (float& x : v) x = std::clamp(x, 0.f, 1.f);
   return v;
@@ -177,10 +188,11 @@ Vec3 soft_gamut_compress(Vec3 rgb, Primaries target, float sdr_peak_nits) {
 }
 
 ToneMapper::ToneMapper(Primaries input, Primaries output, ToneMapParams params)
-    : gamut_(output, params.sdr_peak_nits) {
+    : gamut_(output, sanitized(params).sdr_peak_nits) {
   to2020_ = gamut_matrix(input, Primaries::BT2020);
   from2020_ = gamut_matrix(Primaries::BT2020, output);
   identity_in_ = input == Primaries::BT2020;
+  params = sanitized(params);
   in_scale_ = params.hdr_white_nits / params.master_peak_nits;
   rho_hdr_ = rho(params.master_peak_nits);
   log_rho_hdr_ = std::log(rho_hdr_);
