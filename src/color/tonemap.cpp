@@ -1,5 +1,5 @@
-// ITU-R BT.2446-1 Method A HDR -> SDR with constant-luminance soft gamut compression. The
-// method, our adaptation and every constant are documented in include/regain/tonemap.h.
+// ITU-R BT.2446-1 Method A HDR -> SDR with soft gamut compression along constant ICtCp hue.
+// The method, our adaptation and every constant are documented in include/regain/tonemap.h.
 #include "regain/tonemap.h"
 
 #include <algorithm>
@@ -49,8 +49,10 @@ inline float saturation(Vec3 c, float y) {
 }
 
 // Speed: the per-pixel powers are read from 4097-entry tables with linear interpolation
-// (12 MP through six powf() and a log/exp pair cost seconds). Interpolation error is below
-// 1e-6 everywhere (h^2/8 * max|f''|), far under 16-bit quantisation.
+// (12 MP through six powf() and a log/exp pair cost seconds). Measured worst errors:
+// x^(1/2.4) 1.5e-7, x^2.4 1.3e-6 (on [0, 2]), PQ forward 1e-5 of signal, PQ inverse 7e-5
+// relative -- under 16-bit quantisation (1.5e-5), and the PQ pair only steers the gamut
+// solver, whose tolerance is 1e-4.
 struct Table {
   static constexpr int kN = 4096;
   float lo = 0.f, hi = 1.f, scale = kN;
