@@ -66,8 +66,13 @@
 //     primaries and secondaries stay within ~2.5 degrees. (CIELab is not used to judge hue:
 //     its hue lines are known to bend for blue, and it reports ~35 degrees for the same
 //     blue that ICtCp -- designed on constant-hue data -- keeps within 1.3.)
-//  4. A colour brighter than SDR white (Y >= 1) has no room for any chroma and becomes
-//     white; this happens only at the very top of saturated ramps.
+//     When the grey of equal intensity would be brighter than SDR white (bright yellows,
+//     greens, cyans), the path leads to a grey just below white instead: still a straight
+//     line in L'M'S' with Ct, Cp scaled together, so the hue angle is still kept.
+//  4. Luminance at or above SDR white (Y >= 1; Method A bounds luma, not luminance, so
+//     bright saturated colours get there): a grey becomes white; a colour counts as
+//     infinitely saturated and is brought to the cube surface along the same capped
+//     constant-hue path -- the limit of its neighbours just below Y = 1, so no edge.
 // The cost: colours within 20% of the gamut surface give up a little saturation (a pure
 // sRGB primary keeps 90% of its distance from grey).
 #pragma once
@@ -95,7 +100,8 @@ class GamutCompressor {
  private:
   Mat3 to_lms_, from_lms_;
   Vec3 weights_;
-  float scale_;  // SDR 1.0 -> fraction of 10000 cd/m2 (ICtCp is absolute)
+  float scale_;            // SDR 1.0 -> fraction of 10000 cd/m2 (ICtCp is absolute)
+  float white_intensity_;  // ICtCp I of a grey just below SDR white
 };
 Vec3 soft_gamut_compress(Vec3 rgb, Primaries target, float sdr_peak_nits = 100.f);
 

@@ -39,7 +39,8 @@ inline float compress(float u) {
 // channel reaching 0 or 1 (the surface of the RGB cube).
 inline float saturation(Vec3 c, float y) {
   if (!(y > 0.f)) return 0.f;
-  if (y >= 1.f) return 1e9f;  // brighter than SDR white: no room for any colour
+  if (y >= 1.f) return 1e9f;  // at/above SDR white: no room for any colour (callers
+                              // handle greys there before asking)
   float u = 0.f;
   for (int i = 0; i < 3; ++i) {
     float d = c[i] - y;
@@ -128,14 +129,18 @@ GamutCompressor::GamutCompressor(Primaries target, float sdr_peak_nits) {
   from_lms_ = inverse(to_lms_);
   weights_ = luminance_weights(target);
   scale_ = sdr_peak_nits / kPqMaxNits;
+  white_intensity_ = spq(scale_ * (1.f - 1e-3f));
 }
 
 Vec3 GamutCompressor::operator()(Vec3 c) const {
   const float y = weights_[0] * c[0] + weights_[1] * c[1] + weights_[2] * c[2];
   if (!(y > 0.f)) return {0.f, 0.f, 0.f};  // also catches NaN
-  // At SDR white there is no room for colour. The margin absorbs the matrices' rounding,
+  // A grey at or above SDR white is white. The margins absorb the matrices' rounding,
   // which otherwise lets a grey at the master peak come out as 1 - 3e-6 or 1 at random.
-  if (y >= 1.f - 1e-5f) return {1.f, 1.f, 1.f};
+  const float spread = std::max({std::fabs(c[0] - y), std::fabs(c[1] - y), std::fabs(c[2] - y)});
+  if (y >= 1.f - 1e-5f && spread < 1e-4f) return {1.f, 1.f, 1.f};
+  // Coloured and at/above white: u is "infinite" and the target is the cube surface,
+  // reached along the same constant-hue path as everything else (no jump to white).
   const float u = saturation(c, y);
   if (u <= kKnee) return clamp01(c);
   const float target = compress(u);
@@ -143,8 +148,11 @@ Vec3 GamutCompressor::operator()(Vec3 c) const {
   const Vec3 lms = mul(to_lms_, c);
   Vec3 p;
   for (int i = 0; i < 3; ++i) p[i] = spq(lms[i] * scale_);
-  const float intensity = 0.5f * (p[0] + p[1]);
-  // The colour with chroma fraction s of the original, same ICtCp intensity and hue.
+  // The grey to move towards: same ICtCp intensity, unless that grey would be brighter
+  // than SDR white (bright saturated colours), then just below white. Either way Ct and
+  // Cp shrink by the same factor, so the hue angle is kept; the cap is continuous in I.
+  const float intensity = std::min(0.5f * (p[0] + p[1]), white_intensity_);
+  // The colour with chroma fraction s of the original, at the chosen grey's intensity.
   auto at = [&](float s) {
     Vec3 q;
     for (int i = 0; i < 3; ++i) q[i] = spq_inv(intensity + s * (p[i] - intensity)) / scale_;
@@ -153,20 +161,21 @@ Vec3 GamutCompressor::operator()(Vec3 c) const {
   auto excess = [&](Vec3 v) {
     return saturation(v, weights_[0] * v[0] + weights_[1] * v[1] + weights_[2] * v[2]) - target;
   };
-  if (!(intensity > 0.f) || excess(at(0.f)) >= 0.f) {
-    // No usable grey at this intensity (e.g. brighter than SDR white): fall back to
-    // mixing with the grey of equal luminance in linear light.
+  if (!(intensity > 0.f)) {
+    // Negative cone responses (far outside the spectral locus, dark): no usable grey on
+    // the ICtCp side; mix with the grey of equal luminance in linear light instead.
     const float s = target / u;
     for (float& v : c) v = y + s * (v - y);
     return clamp01(c);
   }
   // Solve saturation(at(s)) = target for s in (0, 1) by regula falsi (Illinois variant),
-  // starting from the linear-light ratio, which is already close.
+  // starting from the linear-light ratio, which is already close. Bisection while the
+  // bracket's upper end is far out (colours at/above white), where secants are useless.
   float lo = 0.f, hi = 1.f, f_lo = -target, f_hi = u - target;
-  float s = target / u;
+  float s = u < 1e8f ? target / u : 0.5f;
   Vec3 v = at(s);
   int side = 0;
-  for (int it = 0; it < 12; ++it) {
+  for (int it = 0; it < 20; ++it) {
     const float f = excess(v);
     if (std::fabs(f) < 1e-4f) break;
     if (f > 0.f) {
@@ -178,7 +187,7 @@ Vec3 GamutCompressor::operator()(Vec3 c) const {
       if (side == -1) f_hi *= 0.5f;
       side = -1;
     }
-    s = (lo * f_hi - hi * f_lo) / (f_hi - f_lo);
+    s = f_hi > 4.f ? 0.5f * (lo + hi) : (lo * f_hi - hi * f_lo) / (f_hi - f_lo);
     v = at(s);
   }
   if (excess(v) > 1e-4f) v = at(lo);  // never end outside the target saturation
