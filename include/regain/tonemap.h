@@ -31,7 +31,8 @@
 //    BT.1886 decoding of Method A's R'G'B', converted to the target primaries (sRGB/BT.709
 //    or Display P3): encode it with the sRGB OETF and an SDR display shows the light levels
 //    Method A intends, in relative terms.
-//  * Out-of-gamut and over-range results are soft-compressed at constant luminance (below).
+//  * Out-of-gamut and over-range results are soft-compressed along constant ICtCp hue
+//    (below), never clipped per channel.
 //
 // Where diffuse white lands: with the defaults (L_HDR 1000, L_SDR 100), 203 cd/m2
 // -> Y'p 0.770 -> Y'c 0.828 (on the knee) -> Y'sdr 0.687, i.e. 40.6% of SDR peak in linear
@@ -54,8 +55,9 @@
 //  2. How much to pull in: colours with u <= 0.8 are untouched; above, u' = k + (1-k) x/(1+x)
 //     with x = (u - k)/(1 - k), k = 0.8 -- slope 1 at the knee and a limit of 1 reached only
 //     as u -> infinity (the p = 1 member of the curve family used by the ACES Reference
-//     Gamut Compression, ACES 1.3). Nothing lands on the cube surface, so distinct inputs
-//     stay distinct: no plateaus where per-channel clipping would flatten a gradient.
+//     Gamut Compression, ACES 1.3). Nothing below SDR white lands on the cube surface, so
+//     distinct inputs stay distinct: no plateaus where per-channel clipping would flatten
+//     a gradient.
 //  3. Which way: towards grey along a line of constant ICtCp intensity and hue (ITU-R
 //     BT.2100; computed at the SDR display's 100 cd/m2 scale). Ct and Cp are linear in the
 //     PQ-encoded cone signals L'M'S', and grey is L' = M' = S' = I, so the path is the straight
@@ -63,9 +65,10 @@
 //     regula falsi (3 steps on average). Mixing with grey in linear light instead keeps the
 //     dominant wavelength but not the perceived hue: BT.2020 red drifts 15-27 degrees in
 //     ICtCp hue (towards magenta), blue 10-18 degrees; on the ICtCp path all six BT.2020
-//     primaries and secondaries stay within ~2.5 degrees. (CIELab is not used to judge hue:
-//     its hue lines are known to bend for blue, and it reports ~35 degrees for the same
-//     blue that ICtCp -- designed on constant-hue data -- keeps within 1.3.)
+//     primaries and secondaries stay within 2.1 degrees over 0..1000 cd/m2 ramps (worst: red).
+//     (CIELab is not used to judge hue: its hue lines are known to bend for blue, and it
+//     reports ~37 degrees for the same blue that ICtCp -- designed on constant-hue data --
+//     keeps within 1.3.)
 //     When the grey of equal intensity would be brighter than SDR white (bright yellows,
 //     greens, cyans), the path leads to a grey just below white instead: still a straight
 //     line in L'M'S' with Ct, Cp scaled together, so the hue angle is still kept.
