@@ -9,6 +9,7 @@
 #include "regain/codec.h"
 #include "regain/pipeline.h"
 #include "regain/synthetic.h"
+#include "container/heif_gainmap.h"
 #include "util/orientation.h"
 
 namespace regain {
@@ -50,14 +51,21 @@ ImageF luminance8(const Image8& rgb, Primaries p) {
 Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limits& limits) {
   RefRenditions r;
   const FileType t = sniff_file_type(bytes);
-  if (t == FileType::Jpeg) {
-    REGAIN_TRY(jr, read_jpegr(bytes));
-    if (jr.gain_map && jr.gain_map->width > 0) r.pixels_per_map_pixel = double(jr.primary.width) / jr.gain_map->width;
+  if (t == FileType::Jpeg || t == FileType::Heif || t == FileType::Avif) {
+    // The original's map density, so the new map is as dense (in its own pixels).
+    if (t == FileType::Jpeg) {
+      REGAIN_TRY(jr, read_jpegr(bytes));
+      if (jr.gain_map && jr.gain_map->width > 0) r.pixels_per_map_pixel = double(jr.primary.width) / jr.gain_map->width;
+    } else {
+      REGAIN_TRY(hf, read_heif(bytes, limits));
+      if (hf.gain_map && hf.gain_map->display_width > 0)
+        r.pixels_per_map_pixel = double(hf.primary.display_width) / hf.gain_map->display_width;
+    }
     DecodeOptions d;
     d.limits = limits;
-    auto hdr = decode_jpegr_hdr(bytes, d);
+    auto hdr = decode_gainmap_hdr(bytes, d);
     if (!hdr) return tl::unexpected(with_context(hdr.error(), "reference"));
-    REGAIN_TRY(sdr, decode_jpegr_sdr(bytes, d));
+    REGAIN_TRY(sdr, decode_gainmap_sdr(bytes, d));
     r.hdr_lum = luminance(hdr->rgb, hdr->primaries);
     r.sdr_lin = luminance8(sdr, hdr->primaries);
     r.log2_gain = ImageF(r.hdr_lum.width(), r.hdr_lum.height(), 1);
@@ -81,9 +89,7 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
     r.headroom = std::log2(std::max(peak, 1.f));
     return r;
   }
-  if (t == FileType::Heif || t == FileType::Avif)
-    return fail(ErrorCode::Unsupported, "HEIC/AVIF references arrive with the HEIF container layer");
-  return fail(ErrorCode::Unsupported, std::string("reference must be a gain-map JPEG or an HDR image, not ") + file_type_name(t));
+  return fail(ErrorCode::Unsupported, std::string("reference must be a gain-map JPEG/HEIC/AVIF or an HDR image, not ") + file_type_name(t));
 }
 
 cv::Mat as_mat(ImageF& img) { return cv::Mat(img.height(), img.width(), CV_32FC1, img.data()); }
