@@ -57,6 +57,8 @@ Bytes build_hvcc(const Sps& sps, const std::vector<Bytes>& vps, const std::vecto
 
 namespace {
 
+constexpr int kCtu = 64;
+
 std::mutex& x265_global_mutex() {
   static std::mutex m;
   return m;
@@ -154,10 +156,11 @@ Result<CodedItem> encode(const YuvImage& img, const VideoEncodeOptions& opt) {
     case Chroma::Yuv444: csp = X265_CSP_I444; break;
   }
   // The conformance window crops in chroma units: subsampled directions need even sizes.
+  // x265 also wants at least one CTU (64x64 here) of picture.
   bool even_w = img.chroma == Chroma::Yuv420 || img.chroma == Chroma::Yuv422;
   bool even_h = img.chroma == Chroma::Yuv420;
-  int coded_w = img.width + (even_w ? img.width & 1 : 0);
-  int coded_h = img.height + (even_h ? img.height & 1 : 0);
+  int coded_w = std::max(kCtu, img.width + (even_w ? img.width & 1 : 0));
+  int coded_h = std::max(kCtu, img.height + (even_h ? img.height & 1 : 0));
 
   std::unique_ptr<x265_param, ParamDeleter> param(api->param_alloc(), ParamDeleter{api});
   if (!param) return fail(ErrorCode::Internal, "x265: cannot allocate parameters");
@@ -184,7 +187,7 @@ Result<CodedItem> encode(const YuvImage& img, const VideoEncodeOptions& opt) {
   p->decodedPictureHashSEI = 0;
   p->bEmitVUITimingInfo = 0;
   p->bEmitVUIHRDInfo = 0;
-  p->maxCUSize = 64;
+  p->maxCUSize = kCtu;
   p->minCUSize = 8;
   // Constant QP (see video_quality.h); ipFactor 1 stops x265 lowering the QP of I frames.
   p->rc.rateControlMode = X265_RC_CQP;
