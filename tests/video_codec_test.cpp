@@ -614,6 +614,10 @@ TEST(VideoCodec, RejectsUnsupportedEncodes) {
   VideoEncodeOptions limited;
   limited.nclx.full_range = false;
   EXPECT_FALSE(encode_av1_item(test_yuv(16, 16, 8, Chroma::Yuv420, true), limited));
+  VideoEncodeOptions bad_nclx;
+  bad_nclx.nclx.matrix = 300;
+  EXPECT_FALSE(encode_hevc_item(test_yuv(16, 16, 8, Chroma::Yuv420), bad_nclx));
+  EXPECT_FALSE(encode_av1_item(test_yuv(16, 16, 8, Chroma::Yuv420), bad_nclx));
 }
 
 // ------------------------------------------------------------------------------ hostile input

@@ -144,6 +144,8 @@ Result<CodedItem> encode(const YuvImage& img, const VideoEncodeOptions& opt) {
     return fail(ErrorCode::Unsupported, "HEVC encode: bit depth " + std::to_string(img.bit_depth) + " (8, 10 or 12)");
   if (opt.nclx.full_range != img.full_range)
     return fail(ErrorCode::InvalidInput, "HEVC encode: nclx range flag disagrees with the image's sample range");
+  if (opt.nclx.primaries > 255 || opt.nclx.transfer > 255 || opt.nclx.matrix > 255)
+    return fail(ErrorCode::InvalidInput, "HEVC encode: nclx code points are 8-bit values");
   const x265_api* api = x265_api_get(img.bit_depth);
   if (!api || api->bit_depth != img.bit_depth)
     return fail(ErrorCode::Unsupported, "x265: this build has no " + std::to_string(img.bit_depth) + "-bit encoder");
@@ -226,7 +228,9 @@ Result<CodedItem> encode(const YuvImage& img, const VideoEncodeOptions& opt) {
     std::lock_guard lock(x265_global_mutex());
     enc.reset(api->encoder_open(p));
   }
-  if (!enc) return fail(ErrorCode::Internal, "x265: encoder_open rejected the parameters");
+  if (!enc)
+    return fail(ErrorCode::InvalidInput,
+                "x265: encoder_open rejected the parameters (picture size or nclx code points x265 does not know)");
 
   std::vector<Bytes> vps, sps_nals, pps;
   x265_nal* nals = nullptr;
