@@ -107,6 +107,7 @@ TEST(HeifCorpus, Iphone15ProTmapRotated) {
   ASSERT_TRUE(f.primary.grid);
   EXPECT_EQ(f.primary.grid->columns * f.primary.grid->rows, 48u);
   EXPECT_EQ(f.primary.rotation_ccw, 270);  // 90 degrees clockwise
+  EXPECT_EQ(f.primary.exif_orientation, 6);
   EXPECT_EQ(f.primary.display_width, 3024u);
   EXPECT_EQ(f.primary.display_height, 4032u);
   EXPECT_EQ(f.orientation, 6);
@@ -361,6 +362,7 @@ Bytes cat(std::initializer_list<Bytes> parts) {
   for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
   return out;
 }
+void append(Bytes& to, const Bytes& more) { to.insert(to.end(), more.begin(), more.end()); }
 Bytes be32(uint32_t v) { return {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}; }
 Bytes be16(uint16_t v) { return {uint8_t(v >> 8), uint8_t(v)}; }
 Bytes str(std::string_view s) {
@@ -420,7 +422,7 @@ struct TestHeif {
   // ftyp, mdat (construction-0 item data, in item order), meta (with idat for the others).
   Bytes build() const {
     Bytes ftyp_payload = cat({cc(brands.empty() ? "heic" : brands[0].c_str()), be32(0)});
-    for (const auto& b : brands) ftyp_payload = cat({ftyp_payload, cc(b.c_str())});
+    for (const auto& b : brands) append(ftyp_payload, cc(b.c_str()));
     Bytes ftyp = box("ftyp", ftyp_payload);
     Bytes mdat_payload, idat_payload;
     std::vector<std::pair<uint64_t, uint64_t>> where(items.size());
@@ -436,29 +438,29 @@ struct TestHeif {
     for (const auto& it : items) {
       Bytes p = cat({be16(uint16_t(it.id)), be16(0), cc(it.type.c_str()), str("")});
       if (it.type == "mime") p = cat({p, str(it.content_type)});
-      infes = cat({infes, full("infe", 2, it.hidden ? 1 : 0, p)});
+      append(infes, full("infe", 2, it.hidden ? 1 : 0, p));
     }
     const uint32_t count = iinf_count.value_or(uint32_t(items.size()));
     Bytes iinf = full("iinf", iinf_version, 0,
                       cat({iinf_version == 0 ? be16(uint16_t(count)) : be32(count), infes}));
     Bytes iloc_p = cat({Bytes{0x44, 0x00}, be16(uint16_t(items.size()))});
     for (size_t i = 0; i < items.size(); ++i)
-      iloc_p = cat({iloc_p, be16(uint16_t(items[i].id)), be16(items[i].in_idat ? 1 : 0), be16(0), be16(1),
-                    be32(uint32_t(where[i].first)), be32(uint32_t(where[i].second))});
+      append(iloc_p, cat({be16(uint16_t(items[i].id)), be16(items[i].in_idat ? 1 : 0), be16(0), be16(1),
+                          be32(uint32_t(where[i].first)), be32(uint32_t(where[i].second))}));
     Bytes iloc = iloc_override.empty() ? full("iloc", 1, 0, iloc_p) : iloc_override;
     Bytes ipco;
-    for (const auto& p : properties) ipco = cat({ipco, p});
+    for (const auto& p : properties) append(ipco, p);
     Bytes ipma_p = be32(uint32_t(items.size()));
     for (const auto& it : items) {
-      ipma_p = cat({ipma_p, be16(uint16_t(it.id)), Bytes{uint8_t(it.props.size())}});
+      append(ipma_p, cat({be16(uint16_t(it.id)), Bytes{uint8_t(it.props.size())}}));
       for (uint16_t p : it.props) ipma_p.push_back(uint8_t(0x80 | p));
     }
     Bytes iprp = box("iprp", cat({box("ipco", ipco), full("ipma", 0, 0, ipma_p)}));
     Bytes irefs;
     for (const auto& [type, from, to] : refs) {
       Bytes p = cat({be16(uint16_t(from)), be16(uint16_t(to.size()))});
-      for (uint32_t t : to) p = cat({p, be16(uint16_t(t))});
-      irefs = cat({irefs, box(type.c_str(), p)});
+      for (uint32_t t : to) append(p, be16(uint16_t(t)));
+      append(irefs, box(type.c_str(), p));
     }
     Bytes meta_p = cat({full("hdlr", 0, 0, cat({be32(0), cc(handler.c_str()), be32(0), be32(0), be32(0), str("")})),
                         full("pitm", 0, 0, be16(uint16_t(primary))), iinf, iloc, iprp});
@@ -636,9 +638,11 @@ TEST(HeifBuilt, AppleAuxWithExifAndXmp) {
   EXPECT_EQ(f->exif_item, 5u);
   EXPECT_EQ(f->orientation, 8);
   EXPECT_TRUE(f->xmp_items == std::vector<uint32_t>{4});
-  // The dangling cdsc (to item 99) is a warning, not an error.
-  ASSERT_EQ(f->warnings.size(), 1u);
+  // The dangling cdsc (to item 99) is a warning, not an error; so is an EXIF orientation that
+  // irot/imir (absent here) do not match.
+  ASSERT_EQ(f->warnings.size(), 2u);
   EXPECT_NE(f->warnings[0].find("99"), std::string::npos);
+  EXPECT_NE(f->warnings[1].find("EXIF orientation 8"), std::string::npos);
 }
 
 TEST(HeifBuilt, GridInIdat) {
@@ -742,6 +746,16 @@ TEST(HeifBuilt, Transforms) {
   ASSERT_TRUE(f->primary.mirror_axis);
   EXPECT_EQ(*f->primary.mirror_axis, 1);  // left <-> right (ISO/IEC 23008-12:2022)
   EXPECT_EQ(f->primary.transform_order, (std::vector<uint32_t>{fourcc("clap"), fourcc("irot"), fourcc("imir")}));
+  EXPECT_EQ(f->primary.exif_orientation, 7);  // 90 anticlockwise, then left<->right
+  // irot / imir as EXIF orientations (irot turns anticlockwise; imir 0 exchanges top and bottom).
+  const std::pair<std::vector<Bytes>, int> cases[] = {
+      {{}, 1},        {{irot(1)}, 8}, {{irot(2)}, 3},          {{irot(3)}, 6},          {{imir(1)}, 2},
+      {{imir(0)}, 4}, {{irot(3), imir(1)}, 5}, {{irot(1), imir(0)}, 5}, {{irot(2), imir(0)}, 2}};
+  for (const auto& [props, want] : cases) {
+    auto g = with(props);
+    ASSERT_TRUE(g);
+    EXPECT_EQ(g->primary.exif_orientation, want) << props.size();
+  }
   // A clap offset that leaves the image, and a non-integer crop: ignored with a warning.
   for (auto bad : {clap(32, 1, 24, 1, 20, 1, 0, 1), clap(65, 2, 24, 1, 0, 1, 0, 1)}) {
     f = with({bad});
