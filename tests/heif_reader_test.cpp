@@ -228,6 +228,8 @@ TEST(HeifCorpus, SeineSdrGainMapAvif) {
   EXPECT_EQ(f.primary.height, 300u);
   EXPECT_EQ(f.primary.bit_depth, 8);
   EXPECT_FALSE(f.primary.grid);
+  EXPECT_EQ(f.primary.rotation_ccw, 0);
+  EXPECT_EQ(f.orientation, 1);
   EXPECT_EQ(f.primary.codec_config.size(), 4u);
   ASSERT_TRUE(f.gain_map);
   EXPECT_EQ(f.gain_map->width, 400u);
@@ -255,17 +257,35 @@ TEST(HeifCorpus, SeineSdrGainMapAvif) {
 TEST(HeifCorpus, SeineHdrBaseAvif) {
   auto f = read_ok(corpus_bytes("heif/seine_hdr_gainmap_srgb.avif"));
   EXPECT_EQ(f.kind, HeifKind::Avif);
+  EXPECT_EQ(f.primary.width, 400u);
+  EXPECT_EQ(f.primary.height, 300u);
+  EXPECT_FALSE(f.primary.grid);
+  EXPECT_EQ(f.primary.rotation_ccw, 0);
+  EXPECT_EQ(f.orientation, 1);
   EXPECT_EQ(f.primary.bit_depth, 10);
   ASSERT_TRUE(f.primary.nclx);
-  EXPECT_EQ(f.primary.nclx->transfer, 16);
+  EXPECT_EQ(f.primary.nclx->transfer, 16);  // PQ base
   ASSERT_TRUE(f.gain_map);
   EXPECT_EQ(f.gain_map->width, 400u);
+  EXPECT_EQ(f.gain_map->height, 300u);
   EXPECT_EQ(f.gain_map->channels, 3);
+  ASSERT_TRUE(f.alternate_nclx);
+  EXPECT_EQ(f.alternate_nclx->transfer, 13);  // the alternate rendition is sRGB
+  EXPECT_TRUE(f.tmap_brand);
+  EXPECT_TRUE(f.altr_group);
   ASSERT_TRUE(f.metadata);
+  EXPECT_EQ(f.source, MetadataSource::Iso);
   EXPECT_NEAR(f.metadata->base_headroom, 1.3, 1e-6);
   EXPECT_NEAR(f.metadata->alternate_headroom, 0.0, 1e-9);
   EXPECT_TRUE(f.metadata->base_is_hdr());
-  for (int c = 0; c < 3; ++c) EXPECT_NEAR(f.metadata->channel[c].max, kSeineMax[c], 1e-6);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(f.metadata->channel[c].min, kSeineMin[c], 1e-6);
+    EXPECT_NEAR(f.metadata->channel[c].max, kSeineMax[c], 1e-6);
+    EXPECT_NEAR(f.metadata->channel[c].gamma, kSeineGamma[c], 1e-6);
+    EXPECT_NEAR(f.metadata->channel[c].base_offset, 1.0 / 64, 1e-9);
+    EXPECT_NEAR(f.metadata->channel[c].alternate_offset, 1.0 / 64, 1e-9);
+  }
+  EXPECT_TRUE(f.warnings.empty()) << f.warnings.front();
 }
 
 TEST(HeifCorpus, SeineHdrRec2020NoGainMap) {
@@ -278,6 +298,9 @@ TEST(HeifCorpus, SeineHdrRec2020NoGainMap) {
   EXPECT_EQ(f.primary.nclx->primaries, 9);
   EXPECT_EQ(f.primary.nclx->transfer, 16);
   EXPECT_EQ(f.primary.nclx->matrix, 9);
+  EXPECT_FALSE(f.primary.grid);
+  EXPECT_EQ(f.orientation, 1);
+  EXPECT_EQ(f.primary.rotation_ccw, 0);
   EXPECT_FALSE(f.gain_map);
   EXPECT_FALSE(f.metadata);
   EXPECT_FALSE(f.tmap_item);
@@ -316,6 +339,9 @@ TEST(HeifCorpus, ItemDataAndJson) {
         if (c.box.type == fourcc("iprp"))
           for (const auto& cc : c.children) found_ipco |= cc.box.type == fourcc("ipco") && !cc.children.empty();
   EXPECT_TRUE(found_ipco);
+  auto tj = box_tree_json(*tree);
+  ASSERT_TRUE(tj.is_array());
+  EXPECT_EQ(tj[0]["type"], "ftyp");
 }
 
 TEST(HeifCorpus, ExifTiffAndXmpItems) {
@@ -498,8 +524,9 @@ TestHeif with_tmap() {
   h.brands = {"mif1", "heic", "tmap"};
   h.properties.push_back(ispe(32, 24));   // 3
   h.properties.push_back(hvcc(true));     // 4
+  h.properties.push_back(pixi({10, 10, 10}));  // 5
   h.items.push_back({2, "hvc1", Bytes(50, 0xCD), false, true, {4, 3}, ""});
-  h.items.push_back({3, "tmap", tmap_data(), false, false, {2}, ""});
+  h.items.push_back({3, "tmap", tmap_data(), false, false, {2, 5}, ""});
   h.refs.push_back({"dimg", 3, {1, 2}});
   h.grpl = full("altr", 0, 0, cat({be32(10), be32(2), be32(3), be32(1)}));
   return h;
@@ -534,6 +561,8 @@ TEST(HeifBuilt, TmapGainMap) {
   EXPECT_EQ(f->tmap_item, 3u);
   EXPECT_TRUE(f->tmap_brand);
   EXPECT_TRUE(f->altr_group);
+  ASSERT_TRUE(f->alternate_pixi);
+  EXPECT_EQ(f->alternate_pixi->bits.size(), 3u);
   ASSERT_TRUE(f->metadata);
   EXPECT_EQ(f->source, MetadataSource::Iso);
   EXPECT_DOUBLE_EQ(f->metadata->alternate_headroom, 2.0);
@@ -585,6 +614,11 @@ TEST(HeifBuilt, TmapWrongInputsIgnored) {
   f = read(h.build());
   ASSERT_TRUE(f);
   EXPECT_FALSE(f->tmap_item);
+  h.refs = {{"dimg", 3, {1, 1}}};
+  f = read(h.build());
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(f->tmap_item);
+  EXPECT_FALSE(f->gain_map);
 }
 
 TEST(HeifBuilt, TruncatedGainMapIsDamaged) {

@@ -146,6 +146,10 @@ struct Reader {
              item_str(out.primary.item_id));
         continue;
       }
+      if (in[1] == in[0]) {
+        warn("tmap " + item_str(it.id) + " ignored: its gain-map input is the base image itself");
+        continue;
+      }
       if (!s.item(in[1])) {
         damage("tmap " + item_str(it.id) + ": gain-map input " + item_str(in[1]) + " does not exist");
         continue;
