@@ -416,8 +416,8 @@ Bytes clap(uint32_t wn, uint32_t wd, uint32_t hn, uint32_t hd, int32_t ho, uint3
 }
 Bytes auxc(std::string_view type) { return full("auxC", 0, 0, str(type)); }
 Bytes pixi(std::initializer_list<uint8_t> bits) {
-  Bytes p{uint8_t(bits.size())};
-  p.insert(p.end(), bits);
+  Bytes p(bits);
+  p.insert(p.begin(), uint8_t(bits.size()));
   return full("pixi", 0, 0, p);
 }
 
