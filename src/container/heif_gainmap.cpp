@@ -261,7 +261,11 @@ struct Reader {
       return;
     }
     if (auto r = check_pixels_reachable(*info); !r) {
-      damage("gain-map " + item_str(id) + " data cannot be reached: " + r.error().message);
+      // Cut off or pointing outside the file is damage; a feature we lack is not.
+      if (r.error().code == ErrorCode::InvalidInput)
+        damage("gain-map " + item_str(id) + " data cannot be reached: " + r.error().message);
+      else
+        warn("gain-map " + item_str(id) + " unusable: " + r.error().message);
       return;
     }
     if (!info->hidden) warn("gain-map " + item_str(id) + " is not hidden: some readers show it as an image");
