@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 #include "container/exif.h"
@@ -107,6 +108,7 @@ TEST(HeifCorpus, Iphone15ProTmapRotated) {
   ASSERT_TRUE(f.primary.grid);
   EXPECT_EQ(f.primary.grid->columns * f.primary.grid->rows, 48u);
   EXPECT_EQ(f.primary.rotation_ccw, 270);  // 90 degrees clockwise
+  EXPECT_EQ(f.primary.exif_orientation, 6);
   EXPECT_EQ(f.primary.display_width, 3024u);
   EXPECT_EQ(f.primary.display_height, 4032u);
   EXPECT_EQ(f.orientation, 6);
@@ -227,6 +229,8 @@ TEST(HeifCorpus, SeineSdrGainMapAvif) {
   EXPECT_EQ(f.primary.height, 300u);
   EXPECT_EQ(f.primary.bit_depth, 8);
   EXPECT_FALSE(f.primary.grid);
+  EXPECT_EQ(f.primary.rotation_ccw, 0);
+  EXPECT_EQ(f.orientation, 1);
   EXPECT_EQ(f.primary.codec_config.size(), 4u);
   ASSERT_TRUE(f.gain_map);
   EXPECT_EQ(f.gain_map->width, 400u);
@@ -254,17 +258,35 @@ TEST(HeifCorpus, SeineSdrGainMapAvif) {
 TEST(HeifCorpus, SeineHdrBaseAvif) {
   auto f = read_ok(corpus_bytes("heif/seine_hdr_gainmap_srgb.avif"));
   EXPECT_EQ(f.kind, HeifKind::Avif);
+  EXPECT_EQ(f.primary.width, 400u);
+  EXPECT_EQ(f.primary.height, 300u);
+  EXPECT_FALSE(f.primary.grid);
+  EXPECT_EQ(f.primary.rotation_ccw, 0);
+  EXPECT_EQ(f.orientation, 1);
   EXPECT_EQ(f.primary.bit_depth, 10);
   ASSERT_TRUE(f.primary.nclx);
-  EXPECT_EQ(f.primary.nclx->transfer, 16);
+  EXPECT_EQ(f.primary.nclx->transfer, 16);  // PQ base
   ASSERT_TRUE(f.gain_map);
   EXPECT_EQ(f.gain_map->width, 400u);
+  EXPECT_EQ(f.gain_map->height, 300u);
   EXPECT_EQ(f.gain_map->channels, 3);
+  ASSERT_TRUE(f.alternate_nclx);
+  EXPECT_EQ(f.alternate_nclx->transfer, 13);  // the alternate rendition is sRGB
+  EXPECT_TRUE(f.tmap_brand);
+  EXPECT_TRUE(f.altr_group);
   ASSERT_TRUE(f.metadata);
+  EXPECT_EQ(f.source, MetadataSource::Iso);
   EXPECT_NEAR(f.metadata->base_headroom, 1.3, 1e-6);
   EXPECT_NEAR(f.metadata->alternate_headroom, 0.0, 1e-9);
   EXPECT_TRUE(f.metadata->base_is_hdr());
-  for (int c = 0; c < 3; ++c) EXPECT_NEAR(f.metadata->channel[c].max, kSeineMax[c], 1e-6);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(f.metadata->channel[c].min, kSeineMin[c], 1e-6);
+    EXPECT_NEAR(f.metadata->channel[c].max, kSeineMax[c], 1e-6);
+    EXPECT_NEAR(f.metadata->channel[c].gamma, kSeineGamma[c], 1e-6);
+    EXPECT_NEAR(f.metadata->channel[c].base_offset, 1.0 / 64, 1e-9);
+    EXPECT_NEAR(f.metadata->channel[c].alternate_offset, 1.0 / 64, 1e-9);
+  }
+  EXPECT_TRUE(f.warnings.empty()) << f.warnings.front();
 }
 
 TEST(HeifCorpus, SeineHdrRec2020NoGainMap) {
@@ -277,6 +299,9 @@ TEST(HeifCorpus, SeineHdrRec2020NoGainMap) {
   EXPECT_EQ(f.primary.nclx->primaries, 9);
   EXPECT_EQ(f.primary.nclx->transfer, 16);
   EXPECT_EQ(f.primary.nclx->matrix, 9);
+  EXPECT_FALSE(f.primary.grid);
+  EXPECT_EQ(f.orientation, 1);
+  EXPECT_EQ(f.primary.rotation_ccw, 0);
   EXPECT_FALSE(f.gain_map);
   EXPECT_FALSE(f.metadata);
   EXPECT_FALSE(f.tmap_item);
@@ -315,6 +340,9 @@ TEST(HeifCorpus, ItemDataAndJson) {
         if (c.box.type == fourcc("iprp"))
           for (const auto& cc : c.children) found_ipco |= cc.box.type == fourcc("ipco") && !cc.children.empty();
   EXPECT_TRUE(found_ipco);
+  auto tj = box_tree_json(*tree);
+  ASSERT_TRUE(tj.is_array());
+  EXPECT_EQ(tj[0]["type"], "ftyp");
 }
 
 TEST(HeifCorpus, ExifTiffAndXmpItems) {
@@ -361,6 +389,7 @@ Bytes cat(std::initializer_list<Bytes> parts) {
   for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
   return out;
 }
+void append(Bytes& to, const Bytes& more) { to.insert(to.end(), more.begin(), more.end()); }
 Bytes be32(uint32_t v) { return {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}; }
 Bytes be16(uint16_t v) { return {uint8_t(v >> 8), uint8_t(v)}; }
 Bytes str(std::string_view s) {
@@ -388,8 +417,8 @@ Bytes clap(uint32_t wn, uint32_t wd, uint32_t hn, uint32_t hd, int32_t ho, uint3
 }
 Bytes auxc(std::string_view type) { return full("auxC", 0, 0, str(type)); }
 Bytes pixi(std::initializer_list<uint8_t> bits) {
-  Bytes p{uint8_t(bits.size())};
-  p.insert(p.end(), bits);
+  Bytes p(bits);
+  p.insert(p.begin(), uint8_t(bits.size()));
   return full("pixi", 0, 0, p);
 }
 
@@ -420,7 +449,7 @@ struct TestHeif {
   // ftyp, mdat (construction-0 item data, in item order), meta (with idat for the others).
   Bytes build() const {
     Bytes ftyp_payload = cat({cc(brands.empty() ? "heic" : brands[0].c_str()), be32(0)});
-    for (const auto& b : brands) ftyp_payload = cat({ftyp_payload, cc(b.c_str())});
+    for (const auto& b : brands) append(ftyp_payload, cc(b.c_str()));
     Bytes ftyp = box("ftyp", ftyp_payload);
     Bytes mdat_payload, idat_payload;
     std::vector<std::pair<uint64_t, uint64_t>> where(items.size());
@@ -436,29 +465,29 @@ struct TestHeif {
     for (const auto& it : items) {
       Bytes p = cat({be16(uint16_t(it.id)), be16(0), cc(it.type.c_str()), str("")});
       if (it.type == "mime") p = cat({p, str(it.content_type)});
-      infes = cat({infes, full("infe", 2, it.hidden ? 1 : 0, p)});
+      append(infes, full("infe", 2, it.hidden ? 1 : 0, p));
     }
     const uint32_t count = iinf_count.value_or(uint32_t(items.size()));
     Bytes iinf = full("iinf", iinf_version, 0,
                       cat({iinf_version == 0 ? be16(uint16_t(count)) : be32(count), infes}));
     Bytes iloc_p = cat({Bytes{0x44, 0x00}, be16(uint16_t(items.size()))});
     for (size_t i = 0; i < items.size(); ++i)
-      iloc_p = cat({iloc_p, be16(uint16_t(items[i].id)), be16(items[i].in_idat ? 1 : 0), be16(0), be16(1),
-                    be32(uint32_t(where[i].first)), be32(uint32_t(where[i].second))});
+      append(iloc_p, cat({be16(uint16_t(items[i].id)), be16(items[i].in_idat ? 1 : 0), be16(0), be16(1),
+                          be32(uint32_t(where[i].first)), be32(uint32_t(where[i].second))}));
     Bytes iloc = iloc_override.empty() ? full("iloc", 1, 0, iloc_p) : iloc_override;
     Bytes ipco;
-    for (const auto& p : properties) ipco = cat({ipco, p});
+    for (const auto& p : properties) append(ipco, p);
     Bytes ipma_p = be32(uint32_t(items.size()));
     for (const auto& it : items) {
-      ipma_p = cat({ipma_p, be16(uint16_t(it.id)), Bytes{uint8_t(it.props.size())}});
+      append(ipma_p, cat({be16(uint16_t(it.id)), Bytes{uint8_t(it.props.size())}}));
       for (uint16_t p : it.props) ipma_p.push_back(uint8_t(0x80 | p));
     }
     Bytes iprp = box("iprp", cat({box("ipco", ipco), full("ipma", 0, 0, ipma_p)}));
     Bytes irefs;
     for (const auto& [type, from, to] : refs) {
       Bytes p = cat({be16(uint16_t(from)), be16(uint16_t(to.size()))});
-      for (uint32_t t : to) p = cat({p, be16(uint16_t(t))});
-      irefs = cat({irefs, box(type.c_str(), p)});
+      for (uint32_t t : to) append(p, be16(uint16_t(t)));
+      append(irefs, box(type.c_str(), p));
     }
     Bytes meta_p = cat({full("hdlr", 0, 0, cat({be32(0), cc(handler.c_str()), be32(0), be32(0), be32(0), str("")})),
                         full("pitm", 0, 0, be16(uint16_t(primary))), iinf, iloc, iprp});
@@ -496,8 +525,9 @@ TestHeif with_tmap() {
   h.brands = {"mif1", "heic", "tmap"};
   h.properties.push_back(ispe(32, 24));   // 3
   h.properties.push_back(hvcc(true));     // 4
+  h.properties.push_back(pixi({10, 10, 10}));  // 5
   h.items.push_back({2, "hvc1", Bytes(50, 0xCD), false, true, {4, 3}, ""});
-  h.items.push_back({3, "tmap", tmap_data(), false, false, {2}, ""});
+  h.items.push_back({3, "tmap", tmap_data(), false, false, {2, 5}, ""});
   h.refs.push_back({"dimg", 3, {1, 2}});
   h.grpl = full("altr", 0, 0, cat({be32(10), be32(2), be32(3), be32(1)}));
   return h;
@@ -532,6 +562,8 @@ TEST(HeifBuilt, TmapGainMap) {
   EXPECT_EQ(f->tmap_item, 3u);
   EXPECT_TRUE(f->tmap_brand);
   EXPECT_TRUE(f->altr_group);
+  ASSERT_TRUE(f->alternate_pixi);
+  EXPECT_EQ(f->alternate_pixi->bits.size(), 3u);
   ASSERT_TRUE(f->metadata);
   EXPECT_EQ(f->source, MetadataSource::Iso);
   EXPECT_DOUBLE_EQ(f->metadata->alternate_headroom, 2.0);
@@ -583,6 +615,11 @@ TEST(HeifBuilt, TmapWrongInputsIgnored) {
   f = read(h.build());
   ASSERT_TRUE(f);
   EXPECT_FALSE(f->tmap_item);
+  h.refs = {{"dimg", 3, {1, 1}}};
+  f = read(h.build());
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(f->tmap_item);
+  EXPECT_FALSE(f->gain_map);
 }
 
 TEST(HeifBuilt, TruncatedGainMapIsDamaged) {
@@ -636,9 +673,11 @@ TEST(HeifBuilt, AppleAuxWithExifAndXmp) {
   EXPECT_EQ(f->exif_item, 5u);
   EXPECT_EQ(f->orientation, 8);
   EXPECT_TRUE(f->xmp_items == std::vector<uint32_t>{4});
-  // The dangling cdsc (to item 99) is a warning, not an error.
-  ASSERT_EQ(f->warnings.size(), 1u);
+  // The dangling cdsc (to item 99) is a warning, not an error; so is an EXIF orientation that
+  // irot/imir (absent here) do not match.
+  ASSERT_EQ(f->warnings.size(), 2u);
   EXPECT_NE(f->warnings[0].find("99"), std::string::npos);
+  EXPECT_NE(f->warnings[1].find("EXIF orientation 8"), std::string::npos);
 }
 
 TEST(HeifBuilt, GridInIdat) {
@@ -742,6 +781,16 @@ TEST(HeifBuilt, Transforms) {
   ASSERT_TRUE(f->primary.mirror_axis);
   EXPECT_EQ(*f->primary.mirror_axis, 1);  // left <-> right (ISO/IEC 23008-12:2022)
   EXPECT_EQ(f->primary.transform_order, (std::vector<uint32_t>{fourcc("clap"), fourcc("irot"), fourcc("imir")}));
+  EXPECT_EQ(f->primary.exif_orientation, 7);  // 90 anticlockwise, then left<->right
+  // irot / imir as EXIF orientations (irot turns anticlockwise; imir 0 exchanges top and bottom).
+  const std::pair<std::vector<Bytes>, int> cases[] = {
+      {{}, 1},        {{irot(1)}, 8}, {{irot(2)}, 3},          {{irot(3)}, 6},          {{imir(1)}, 2},
+      {{imir(0)}, 4}, {{irot(3), imir(1)}, 5}, {{irot(1), imir(0)}, 5}, {{irot(2), imir(0)}, 2}};
+  for (const auto& [props, want] : cases) {
+    auto g = with(props);
+    ASSERT_TRUE(g);
+    EXPECT_EQ(g->primary.exif_orientation, want) << props.size();
+  }
   // A clap offset that leaves the image, and a non-integer crop: ignored with a warning.
   for (auto bad : {clap(32, 1, 24, 1, 20, 1, 0, 1), clap(65, 2, 24, 1, 0, 1, 0, 1)}) {
     f = with({bad});
@@ -1037,8 +1086,14 @@ TEST(HeifFuzz, TruncatedCopies) {
   }
 }
 
+// 2000 mutated copies per corpus file (REGAIN_HEIF_FUZZ_ITERATIONS overrides, for soaks):
+// bit flips, and now and then a size-like value (0, 1, 7, 0xFFFFFFFF, ...) written over four
+// bytes, which reaches the count and length checks more often than single flips do.
 TEST(HeifFuzz, BitFlips) {
   std::mt19937 rng(20240611);
+  const char* env = std::getenv("REGAIN_HEIF_FUZZ_ITERATIONS");
+  const int iterations = env ? std::max(1, std::atoi(env)) : 2000;
+  const uint32_t interesting[] = {0, 1, 7, 8, 9, 16, 0xFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFF8};
   for (const char* name : kCorpus) {
     auto bytes = corpus_bytes(name);
     ASSERT_FALSE(bytes.empty()) << name;
@@ -1052,19 +1107,29 @@ TEST(HeifFuzz, BitFlips) {
         meta_end = size_t(b.offset + b.size);
       }
     int errors = 0;
-    for (int i = 0; i < 2000; ++i) {
+    for (int i = 0; i < iterations; ++i) {
       const int nflips = 1 + int(rng() % 3);
       std::vector<std::pair<size_t, uint8_t>> undo;
+      auto pick = [&] {
+        return rng() % 10 == 0 ? rng() % bytes.size() : meta_begin + rng() % (meta_end - meta_begin);
+      };
       for (int k = 0; k < nflips; ++k) {
-        const size_t pos = rng() % 10 == 0 ? rng() % bytes.size() : meta_begin + rng() % (meta_end - meta_begin);
-        const uint8_t mask = uint8_t(1u << (rng() % 8));
+        const size_t pos = pick();
         undo.emplace_back(pos, bytes[pos]);
-        bytes[pos] ^= mask;
+        bytes[pos] ^= uint8_t(1u << (rng() % 8));
+      }
+      if (rng() % 4 == 0) {
+        const size_t pos = std::min(pick(), bytes.size() - 4);
+        const uint32_t v = interesting[rng() % std::size(interesting)];
+        for (int k = 0; k < 4; ++k) {
+          undo.emplace_back(pos + k, bytes[pos + k]);
+          bytes[pos + k] = uint8_t(v >> (24 - 8 * k));
+        }
       }
       errors += !exercise(bytes, i % 16 == 0).has_value();
       for (auto it = undo.rbegin(); it != undo.rend(); ++it) bytes[it->first] = it->second;
     }
     // Most flips land in payloads that do not break the structure.
-    EXPECT_LT(errors, 2000) << name;
+    EXPECT_LT(errors, iterations) << name;
   }
 }

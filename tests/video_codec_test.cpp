@@ -614,6 +614,10 @@ TEST(VideoCodec, RejectsUnsupportedEncodes) {
   VideoEncodeOptions limited;
   limited.nclx.full_range = false;
   EXPECT_FALSE(encode_av1_item(test_yuv(16, 16, 8, Chroma::Yuv420, true), limited));
+  VideoEncodeOptions bad_nclx;
+  bad_nclx.nclx.matrix = 300;
+  EXPECT_FALSE(encode_hevc_item(test_yuv(16, 16, 8, Chroma::Yuv420), bad_nclx));
+  EXPECT_FALSE(encode_av1_item(test_yuv(16, 16, 8, Chroma::Yuv420), bad_nclx));
 }
 
 // ------------------------------------------------------------------------------ hostile input
@@ -1018,4 +1022,25 @@ TEST(VideoCodec, LargePictureUsesDecoderThreads) {
     ASSERT_TRUE(out) << out.error().message;
     EXPECT_GT(compare(in, *out).y, 40);
   }
+}
+
+TEST(VideoCodec, TinyImages) {
+  for (Codec codec : {Codec::Hevc, Codec::Av1})
+    for (Chroma chroma : {Chroma::Yuv420, Chroma::Mono, Chroma::Yuv444})
+      for (auto [w, h] : {std::pair{1, 1}, std::pair{2, 2}, std::pair{3, 5}, std::pair{17, 9}}) {
+        YuvImage in = test_yuv(w, h, 8, chroma);
+        auto item = encode(codec, in, {});
+        ASSERT_TRUE(item) << w << "x" << h << ": " << item.error().message;
+        auto out = decode(codec, *item);
+        ASSERT_TRUE(out) << w << "x" << h << ": " << out.error().message;
+        EXPECT_EQ(out->width, item->width);
+        EXPECT_EQ(out->height, item->height);
+        if (codec == Codec::Av1) {
+          EXPECT_EQ(out->width, w);
+          EXPECT_EQ(out->height, h);
+        } else {
+          EXPECT_EQ(out->width, std::max(64, w));  // x265: at least one 64x64 CTU
+        }
+        EXPECT_GT(compare(in, crop_to(*out, w, h)).y, 35) << w << "x" << h;
+      }
 }

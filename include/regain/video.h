@@ -52,9 +52,10 @@ struct VideoEncodeOptions {
 struct CodedItem {
   Bytes config;
   Bytes data;
-  // Coded picture size. HEVC 4:2:0 / 4:2:2 cannot code an odd width (4:2:0: or height), so
-  // such inputs are padded by repeating the last column / row and this is one larger than
-  // the input; the container then writes the input size (ispe) and crops. AV1: input size.
+  // Coded picture size, what the decoder will return. AV1: the input size. HEVC pads by
+  // repeating the last column / row where it must: to an even width (4:2:0, 4:2:2) and
+  // height (4:2:0), and to at least 64x64 (x265 codes no picture smaller than a CTU). The
+  // container then writes the input size (ispe) and crops.
   int width = 0, height = 0;
 };
 Result<CodedItem> encode_hevc_item(const YuvImage& img, const VideoEncodeOptions& opt = {});

@@ -90,6 +90,8 @@ Result<CodedItem> encode(const YuvImage& img, const VideoEncodeOptions& opt) {
     return fail(ErrorCode::Unsupported, "AV1 encode: bit depth " + std::to_string(img.bit_depth) + " (8, 10 or 12)");
   if (opt.nclx.full_range != img.full_range)
     return fail(ErrorCode::InvalidInput, "AV1 encode: nclx range flag disagrees with the image's sample range");
+  if (opt.nclx.primaries > 255 || opt.nclx.transfer > 255 || opt.nclx.matrix > 255)
+    return fail(ErrorCode::InvalidInput, "AV1 encode: nclx code points are 8-bit values");
 
   // Profiles: 0 = 8/10-bit 4:2:0 and mono, 1 = 8/10-bit 4:4:4, 2 = 4:2:2 or 12-bit.
   int profile = 0;

@@ -40,9 +40,11 @@ struct Reader {
   const Limits& limits;
   HeifFile& out;
 
-  void warn(std::string w) { out.warnings.push_back(std::move(w)); }
+  void warn(std::string w) {
+    if (out.warnings.size() < 2 * heif::kMaxWarnings) out.warnings.push_back(std::move(w));
+  }
   void damage(std::string w) {
-    out.warnings.push_back(w);
+    warn(w);
     if (!out.damaged) {
       out.damaged = true;
       out.damage = std::move(w);
@@ -51,15 +53,19 @@ struct Reader {
 
   // Every byte the image's pixels need lies inside the file (item or all grid tiles).
   Result<void> check_pixels_reachable(const HeifImageInfo& img) {
-    if (img.grid) {
-      for (uint32_t t : img.grid->tiles) {
-        auto r = heif::item_ranges(s, t);
-        if (!r) return tl::unexpected(with_context(r.error(), "grid tile"));
-      }
+    auto check = [&](uint32_t id) -> Result<void> {
+      auto r = heif::item_ranges(s, id);
+      if (!r) return tl::unexpected(r.error());
+      uint64_t total = 0;
+      for (const auto& x : *r) total += x.size;
+      if (total == 0) return fail(ErrorCode::InvalidInput, item_str(id) + " has no coded data");
       return {};
+    };
+    if (!img.grid) return check(img.item_id);
+    for (uint32_t t : img.grid->tiles) {
+      auto r = check(t);
+      if (!r) return tl::unexpected(with_context(r.error(), "grid tile"));
     }
-    auto r = heif::item_ranges(s, img.item_id);
-    if (!r) return tl::unexpected(r.error());
     return {};
   }
 
@@ -138,6 +144,10 @@ struct Reader {
       if (in[0] != out.primary.item_id) {
         warn("tmap " + item_str(it.id) + " ignored: its base input " + item_str(in[0]) + " is not the primary " +
              item_str(out.primary.item_id));
+        continue;
+      }
+      if (in[1] == in[0]) {
+        warn("tmap " + item_str(it.id) + " ignored: its gain-map input is the base image itself");
         continue;
       }
       if (!s.item(in[1])) {
@@ -251,7 +261,11 @@ struct Reader {
       return;
     }
     if (auto r = check_pixels_reachable(*info); !r) {
-      damage("gain-map " + item_str(id) + " data cannot be reached: " + r.error().message);
+      // Cut off or pointing outside the file is damage; a feature we lack is not.
+      if (r.error().code == ErrorCode::InvalidInput)
+        damage("gain-map " + item_str(id) + " data cannot be reached: " + r.error().message);
+      else
+        warn("gain-map " + item_str(id) + " unusable: " + r.error().message);
       return;
     }
     if (!info->hidden) warn("gain-map " + item_str(id) + " is not hidden: some readers show it as an image");
@@ -359,6 +373,12 @@ Result<HeifFile> read_heif(ByteView file, const Limits& limits) {
     if (out.gain_map) rd.warn("gain map has no usable metadata: it will be ignored");
     out.source = MetadataSource::None;
   }
+  if (out.orientation != 1 && out.orientation != out.primary.exif_orientation)
+    rd.warn("EXIF orientation " + std::to_string(out.orientation) + " disagrees with the primary's irot/imir (" +
+            std::to_string(out.primary.exif_orientation) + "); HEIF readers follow irot/imir");
+  if (out.gain_map && out.gain_map->exif_orientation != out.primary.exif_orientation)
+    rd.warn("the gain map's irot/imir (orientation " + std::to_string(out.gain_map->exif_orientation) +
+            ") differ from the primary's (" + std::to_string(out.primary.exif_orientation) + ")");
   if (out.apple_aux_item && !out.apple_headroom)
     rd.warn("Apple gain map without a headroom (no HDRGainMapHeadroom, no MakerNote tags 33/48)");
   if (out.gain_map && out.metadata && out.gain_map->channels && out.metadata->channel_count() == 3 &&

@@ -48,6 +48,9 @@ struct HeifImageInfo {
   int rotation_ccw = 0;                // irot in degrees anticlockwise: 0, 90, 180, 270
   std::optional<uint8_t> mirror_axis;  // imir axis (0: top<->bottom, 1: left<->right; see Imir)
   std::optional<heif::Clap> clap;      // only when it describes a valid crop
+  // The EXIF orientation (1..8) that irot/imir amount to (clap aside), so that callers can
+  // reuse apply_orientation(): 6 for an iPhone's irot angle 3 (90 degrees clockwise).
+  int exif_orientation = 1;
   std::optional<heif::GridLayout> grid;
   std::vector<uint8_t> codec_config;   // hvcC / av1C payload of the item or of its first tile
 };
@@ -87,7 +90,9 @@ struct HeifFile {
   // Metadata items
   std::optional<uint32_t> exif_item;   // 'Exif' item describing (cdsc) the primary
   std::vector<uint8_t> exif_tiff;      // its TIFF stream (after the 4-byte offset header); owned
-  int orientation = 1;                 // EXIF Orientation (informational: irot/imir rule in HEIF)
+  // EXIF Orientation of the Exif item. Informational: HEIF readers display by irot/imir
+  // (primary.exif_orientation); a disagreement is warned about.
+  int orientation = 1;
   bool has_gps = false;
   std::vector<uint32_t> xmp_items;     // every 'mime' item of type application/rdf+xml
   std::string primary_xmp;             // the XMP packet describing the primary, if any

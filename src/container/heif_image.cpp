@@ -67,6 +67,20 @@ bool clap_crop(const heif::Clap& c, uint32_t w, uint32_t h, uint32_t& cw, uint32
   return true;
 }
 
+// Orientation bookkeeping on the 8 EXIF orientations, kept as "flip left-right (f), then
+// rotate r quarter turns clockwise" (how EXIF names 5 and 7: "mirror horizontal and rotate").
+struct Dihedral {
+  int f = 0, r = 0;
+  void rotate_cw(int k) { r = (r + k) & 3; }
+  // FlipLR after Rot(r) equals Rot(-r) after FlipLR.
+  void flip_left_right() { f ^= 1; r = (4 - r) & 3; }
+  void flip_top_bottom() { flip_left_right(); rotate_cw(2); }  // top-bottom = left-right + 180
+  int exif() const {
+    static constexpr int table[2][4] = {{1, 6, 3, 8}, {2, 7, 4, 5}};
+    return table[f][r];
+  }
+};
+
 }  // namespace
 
 const char* heif_kind_name(HeifKind k) {
@@ -141,16 +155,20 @@ Result<HeifImageInfo> describe_heif_image(const heif::HeifStructure& s, ByteView
 
   // Transforms in association order; the displayed size follows them.
   uint32_t w = info.width, h = info.height;
+  Dihedral orient;
   for (const auto& a : it->properties) {
     const heif::Property& p = s.properties[a.index];
     if (const auto* rot = std::get_if<heif::Irot>(&p.value)) {
       info.transform_order.push_back(p.type);
       info.rotation_ccw = (info.rotation_ccw + 90 * rot->angle) % 360;
+      orient.rotate_cw(4 - rot->angle);  // irot turns anticlockwise
       if (rot->angle & 1) std::swap(w, h);
     } else if (const auto* mir = std::get_if<heif::Imir>(&p.value)) {
       info.transform_order.push_back(p.type);
       if (info.mirror_axis) warnings.push_back(where + ": more than one 'imir' (only the first is reported)");
       else info.mirror_axis = mir->axis;
+      if (mir->flips_top_bottom()) orient.flip_top_bottom();
+      else orient.flip_left_right();
     } else if (const auto* clap = std::get_if<heif::Clap>(&p.value)) {
       uint32_t cw = 0, ch = 0;
       if (info.clap) {
@@ -170,6 +188,7 @@ Result<HeifImageInfo> describe_heif_image(const heif::HeifStructure& s, ByteView
   }
   info.display_width = w;
   info.display_height = h;
+  info.exif_orientation = orient.exif();
   return info;
 }
 

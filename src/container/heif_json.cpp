@@ -32,6 +32,7 @@ json image_json(const HeifImageInfo& i) {
          {"nclx", i.nclx ? nclx_json(*i.nclx) : json(nullptr)},
          {"icc_size", i.icc.size()},
          {"rotation_ccw", i.rotation_ccw},
+         {"exif_orientation", i.exif_orientation},
          {"mirror_axis", opt(i.mirror_axis)}};
   json order = json::array();
   for (uint32_t t : i.transform_order) order.push_back(fourcc_name(t));
@@ -91,6 +92,17 @@ json heif_property_json(const heif::Property& p) {
       },
       p.value);
   return j;
+}
+
+json box_tree_json(const std::vector<isobmff::BoxNode>& nodes) {
+  json out = json::array();
+  for (const auto& n : nodes) {
+    json j{{"type", fourcc_name(n.box.type)}, {"offset", n.box.offset}, {"size", n.box.size}};
+    if (n.box.truncated) j["truncated"] = true;
+    if (!n.children.empty()) j["children"] = box_tree_json(n.children);
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 json heif_structure_json(const heif::HeifStructure& s) {

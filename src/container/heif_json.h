@@ -12,6 +12,8 @@ namespace regain {
 // values, references), entity groups and warnings.
 nlohmann::json heif_structure_json(const heif::HeifStructure& s);
 nlohmann::json heif_property_json(const heif::Property& p);
+// Every box of the file as a tree (isobmff::read_box_tree): type, offset, size, children.
+nlohmann::json box_tree_json(const std::vector<isobmff::BoxNode>& nodes);
 // Summary: primary and gain-map images, metadata flavours, Apple headroom, orientation,
 // warnings, damage; "structure" holds heif_structure_json.
 nlohmann::json heif_file_json(const HeifFile& f);

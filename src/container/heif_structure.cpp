@@ -42,7 +42,7 @@ Result<void> parse_ftyp(const Box& b, HeifStructure& s) {
   if (!r.u32(s.major_brand) || !r.u32(s.minor_version)) return bad("ftyp", "shorter than 8 bytes");
   const size_t n = r.remaining() / 4;
   if (n > 4096) return too_many("ftyp", "compatible brands", n, 4096);
-  if (r.remaining() % 4) s.warnings.push_back("ftyp: " + std::to_string(r.remaining() % 4) + " stray bytes after the brands");
+  if (r.remaining() % 4) s.warn("ftyp: " + std::to_string(r.remaining() % 4) + " stray bytes after the brands");
   s.compatible_brands.resize(n);
   for (auto& brand : s.compatible_brands) r.u32(brand);
   s.has_ftyp = true;
@@ -129,13 +129,13 @@ Result<void> parse_iinf(const Box& b, HeifStructure& s) {
   REGAIN_TRY(list, children(b, 4 + r.pos(), kMaxItems));
   for (const Box& c : list.boxes) {
     if (c.type != fourcc("infe")) {
-      s.warnings.push_back("iinf: unexpected '" + fourcc_name(c.type) + "' box ignored");
+      s.warn("iinf: unexpected '" + fourcc_name(c.type) + "' box ignored");
       continue;
     }
     auto it = parse_infe(c);
     if (!it) {
       if (it.error().code == ErrorCode::Unsupported) {
-        s.warnings.push_back("iinf: entry ignored: " + it.error().message);
+        s.warn("iinf: entry ignored: " + it.error().message);
         continue;
       }
       return tl::unexpected(with_context(it.error(), "iinf"));
@@ -146,7 +146,7 @@ Result<void> parse_iinf(const Box& b, HeifStructure& s) {
     s.items.push_back(std::move(*it));
   }
   if (list.boxes.size() != count)
-    s.warnings.push_back("iinf: entry_count says " + std::to_string(count) + " items, " +
+    s.warn("iinf: entry_count says " + std::to_string(count) + " items, " +
                          std::to_string(list.boxes.size()) + " infe boxes follow");
   return {};
 }
@@ -193,7 +193,7 @@ Result<void> parse_iloc(const Box& b, HeifStructure& s) {
     if (!r.u16(loc.data_reference_index) || !detail::read_sized(r, base_offset_size, loc.base_offset) ||
         !r.u16(extent_count))
       return bad(where, "truncated");
-    if (extent_count == 0) s.warnings.push_back(where + " has no extents");
+    if (extent_count == 0) s.warn(where + " has no extents");
     if (size_t(extent_count) * extent_bytes > r.remaining())
       return bad(where, std::to_string(extent_count) + " extents run past the end of the box");
     total_extents += extent_count;
@@ -206,7 +206,7 @@ Result<void> parse_iloc(const Box& b, HeifStructure& s) {
     }
     auto idx = s.item_index.find(id);
     if (idx == s.item_index.end()) {
-      s.warnings.push_back(where + " is not declared in iinf: ignored");
+      s.warn(where + " is not declared in iinf: ignored");
       continue;
     }
     Item& it = s.items[idx->second];
@@ -260,11 +260,11 @@ Result<void> parse_ipma(const Box& b, HeifStructure& s, std::vector<bool>& seen)
     }
     auto idx = s.item_index.find(id);
     if (idx == s.item_index.end()) {
-      s.warnings.push_back(where + " is not declared in iinf: associations ignored");
+      s.warn(where + " is not declared in iinf: associations ignored");
       continue;
     }
     if (seen[idx->second]) {
-      s.warnings.push_back(where + " is associated twice: second list ignored");
+      s.warn(where + " is associated twice: second list ignored");
       continue;
     }
     seen[idx->second] = true;
@@ -299,7 +299,7 @@ Result<void> parse_iprp(const Box& b, HeifStructure& s) {
     for (const Box& p : props->boxes) {
       s.properties.push_back(decode_property(p));
       if (auto* e = std::get_if<BadProperty>(&s.properties.back().value))
-        s.warnings.push_back("ipco: property " + std::to_string(s.properties.size()) + " ignored: " + e->error);
+        s.warn("ipco: property " + std::to_string(s.properties.size()) + " ignored: " + e->error);
     }
   }
   std::vector<bool> seen(s.items.size(), false);
@@ -347,27 +347,27 @@ Result<void> parse_iref(const Box& b, HeifStructure& s) {
       }
       if (id == ref.from) {
         if (dimg) return bad(where, "an item cannot be derived from itself");
-        s.warnings.push_back(where + ": reference to itself ignored");
+        s.warn(where + ": reference to itself ignored");
         continue;
       }
       if (!item_exists(s, id)) {
         // A derived image with a missing input is broken, but only matters if someone uses
         // it: keep the id so that the user (grid / tmap reader) reports it.
-        s.warnings.push_back(where + ": referenced item " + std::to_string(id) + " does not exist" +
+        s.warn(where + ": referenced item " + std::to_string(id) + " does not exist" +
                              (dimg ? "" : " (ignored)"));
         if (!dimg) continue;
       }
       ref.to.push_back(id);
     }
     if (!item_exists(s, ref.from)) {
-      s.warnings.push_back(where + ": the item does not exist (reference ignored)");
+      s.warn(where + ": the item does not exist (reference ignored)");
       continue;
     }
-    for (const auto& prev : s.references)
-      if (prev.type == ref.type && prev.from == ref.from) {
-        s.warnings.push_back(where + ": second reference box of this type (the first one is used)");
-        break;
-      }
+    const uint64_t key = uint64_t(ref.from) << 32 | ref.type;
+    if (s.reference_index.count(key))
+      s.warn(where + ": second reference box of this type (the first one is used)");
+    else
+      s.reference_index[key] = s.references.size();
     s.references.push_back(std::move(ref));
   }
   return {};
@@ -378,7 +378,7 @@ Result<void> parse_iref(const Box& b, HeifStructure& s) {
 Result<void> check_dimg_cycles(const HeifStructure& s) {
   std::unordered_map<uint32_t, const std::vector<uint32_t>*> inputs;
   for (const auto& r : s.references)
-    if (r.type == fourcc("dimg") && !inputs.count(r.from)) inputs[r.from] = &r.to;
+    if (r.type == fourcc("dimg") && !inputs.count(r.from)) inputs[r.from] = &r.to;  // the first box counts
   enum : uint8_t { White, Grey, Black };
   std::unordered_map<uint32_t, uint8_t> colour;
   for (const auto& [start, unused] : inputs) {
@@ -425,10 +425,10 @@ Result<void> parse_grpl(const Box& b, HeifStructure& s) {
     g.entity_ids.resize(n);
     for (auto& id : g.entity_ids) r.u32(id);
     if (item_exists(s, g.group_id))
-      s.warnings.push_back(where + ": group_id " + std::to_string(g.group_id) + " collides with an item ID");
+      s.warn(where + ": group_id " + std::to_string(g.group_id) + " collides with an item ID");
     for (uint32_t id : g.entity_ids)
       if (!item_exists(s, id))
-        s.warnings.push_back(where + " " + std::to_string(g.group_id) + ": entity " + std::to_string(id) +
+        s.warn(where + " " + std::to_string(g.group_id) + ": entity " + std::to_string(id) +
                              " is not an item (tracks are not modelled)");
     s.groups.push_back(std::move(g));
   }
@@ -473,7 +473,7 @@ Result<void> parse_meta(const Box& meta, HeifStructure& s) {
   if (grpl) REGAIN_CHECK(parse_grpl(*grpl, s));
   if (idat) s.idat = FileRange{idat->offset + idat->header_size, idat->payload.size()};
   if (s.primary_item && !item_exists(s, *s.primary_item))
-    s.warnings.push_back("pitm: primary item " + std::to_string(*s.primary_item) + " does not exist");
+    s.warn("pitm: primary item " + std::to_string(*s.primary_item) + " does not exist");
   return {};
 }
 
@@ -490,9 +490,13 @@ const Item* HeifStructure::item(uint32_t id) const {
 }
 
 std::vector<uint32_t> HeifStructure::references_from(uint32_t from, uint32_t type) const {
-  for (const auto& r : references)
-    if (r.from == from && r.type == type) return r.to;
-  return {};
+  auto it = reference_index.find(uint64_t(from) << 32 | type);
+  return it == reference_index.end() ? std::vector<uint32_t>{} : references[it->second].to;
+}
+
+void HeifStructure::warn(std::string w) {
+  if (warnings.size() < kMaxWarnings) warnings.push_back(std::move(w));
+  else if (warnings.size() == kMaxWarnings) warnings.push_back("(more warnings not shown)");
 }
 
 std::vector<uint32_t> HeifStructure::referencing(uint32_t to, uint32_t type) const {
@@ -516,13 +520,13 @@ Result<HeifStructure> parse_heif_structure(ByteView file) {
   for (const Box& b : top.boxes) {
     s.boxes.push_back({b.type, b.offset, b.size, b.truncated});
     if (b.truncated)
-      s.warnings.push_back("'" + fourcc_name(b.type) + "' box at offset " + std::to_string(b.offset) + " claims " +
+      s.warn("'" + fourcc_name(b.type) + "' box at offset " + std::to_string(b.offset) + " claims " +
                            std::to_string(b.declared_size) + " bytes, the file ends after " +
                            std::to_string(b.size) + " (truncated file?)");
     switch (b.type) {
       case fourcc("ftyp"):
         if (!ftyp) ftyp = &b;
-        else s.warnings.push_back("second 'ftyp' box ignored");
+        else s.warn("second 'ftyp' box ignored");
         break;
       case fourcc("meta"):
         if (meta) return bad("file", "more than one top-level 'meta' box");
@@ -536,9 +540,9 @@ Result<HeifStructure> parse_heif_structure(ByteView file) {
     }
   }
   if (top.trailing_bytes)
-    s.warnings.push_back(std::to_string(top.trailing_bytes) + " stray bytes at the end of the file");
+    s.warn(std::to_string(top.trailing_bytes) + " stray bytes at the end of the file");
   if (!ftyp) return fail(ErrorCode::InvalidInput, "no 'ftyp' box: not an ISOBMFF (HEIF/AVIF) file");
-  if (&top.boxes.front() != ftyp) s.warnings.push_back("'ftyp' is not the first box");
+  if (&top.boxes.front() != ftyp) s.warn("'ftyp' is not the first box");
   REGAIN_CHECK(parse_ftyp(*ftyp, s));
   if (!meta) {
     if (s.has_moov) return fail(ErrorCode::Unsupported, "no top-level 'meta' box: image sequences (moov tracks) are not supported");

@@ -39,6 +39,7 @@ inline constexpr size_t kMaxExtentsTotal = 1 << 20;
 inline constexpr size_t kMaxGroups = 4096;
 inline constexpr size_t kMaxEntitiesPerGroup = 65536;
 inline constexpr size_t kMaxStringBytes = 65536;        // item names, content types, aux types
+inline constexpr size_t kMaxWarnings = 100;             // hostile files could yield millions
 
 // ---- item properties (children of ipco) ----------------------------------------------------
 struct CodecConfig {  // 'hvcC' / 'av1C': the bytes after the box header, as decoders want them
@@ -178,6 +179,7 @@ struct HeifStructure {
   bool truncated = false;  // a top-level box runs past the end of the file
   uint64_t file_size = 0;
   std::vector<std::string> warnings;  // tolerated oddities (dangling harmless references, ...)
+  void warn(std::string w);           // appends, up to kMaxWarnings (then one "more" line)
 
   const Item* item(uint32_t id) const;
   // The first property of alternative T associated with the item (BadProperty ones skipped).
@@ -205,8 +207,10 @@ struct HeifStructure {
   // Items that hold a reference of `type` to `to`, in iref order.
   std::vector<uint32_t> referencing(uint32_t to, uint32_t type) const;
 
-  // Built by the parser: item id -> index in `items`.
+  // Built by the parser: item id -> index in `items`; (from << 32 | type) -> index of the
+  // first reference box of that type from that item (lookups stay O(1) on hostile files).
   std::unordered_map<uint32_t, size_t> item_index;
+  std::unordered_map<uint64_t, size_t> reference_index;
 };
 
 // Parses the file's box structure and its top-level `meta`. Errors for anything that makes
