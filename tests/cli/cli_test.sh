@@ -92,7 +92,7 @@ expect_rc 0 "hdr-process alias" "$HDRP" --img "$CORPUS/edited-pair/edited_by_ai_
 [ "$(json_get '.boost' < "$TMP/proc/alias_meta.json")" = 2 ] && ok || bad "hdr-process --boost"
 expect_rc 0 "hdr-process reference mode" "$HDRP" --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/edited-pair/original_iphone15promax.jpg" --out "$TMP/proc/ref.jpg"
 [ "$(json_get '.mode' < "$TMP/proc/ref_meta.json")" = reference ] && ok || bad "reference mode not used"
-expect_rc 4 "process --ref HEIC (not yet)" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic" --out "$TMP/proc/heic.jpg"
+expect_rc 6 "process --ref HEIC without a gain map" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/heif/iphone8plus_no_gainmap.heic" --out "$TMP/proc/heic.jpg"
 [ ! -e "$TMP/proc/heic.jpg" ] && ok || bad "failed process left output"
 expect_rc 3 "process truncated" "$BIN" process --img "$CORPUS/malformed/pixel6_truncated.jpg" --out "$TMP/proc/t.jpg"
 # Batch over the whole JPEG corpus: one bad file reported, the rest processed.
@@ -101,6 +101,32 @@ expect_rc 3 "process truncated" "$BIN" process --img "$CORPUS/malformed/pixel6_t
 grep -q "processed 12 file(s): 11 ok, 1 failed" "$TMP/batch.err" && ok || { bad "batch summary"; cat "$TMP/batch.err"; }
 grep -q "pixel6_truncated.jpg: FAILED" "$TMP/batch.err" && ok || bad "batch per-file error"
 [ "$(ls "$TMP"/batch/*_hdr.jpg | wc -l)" = 11 ] && ok || bad "batch outputs"
+
+# HEIC / AVIF: inspect, extract, decode; process output in both formats; a HEIC reference.
+for f in "$CORPUS"/heif/*; do
+  n=$(basename "$f")
+  expect_rc 0 "inspect --json $n" "$BIN" inspect --json "$f"
+  node -e 'JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"))' "$TMP/out.txt" 2>/dev/null && ok || bad "inspect --json output of $n is not JSON"
+  expect_rc 0 "inspect text $n" "$BIN" inspect "$f"
+done
+"$BIN" inspect --json "$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic" > "$TMP/i15.json"
+[ "$(json_get '.display_width' < "$TMP/i15.json")" = 3024 ] && ok || bad "iphone15pro displayed width"
+[ "$(json_get '.gain_map.metadata.alternate_hdr_headroom' < "$TMP/i15.json")" = 1.69043 ] && ok || bad "iphone15pro tmap headroom"
+[ "$(json_get '.gain_map.metadata_source' < "$TMP/i15.json")" = iso21496-1 ] && ok || bad "iphone15pro metadata source"
+expect_rc 0 "extract avif" "$BIN" extract "$CORPUS/heif/seine_sdr_gainmap_srgb.avif" --out "$TMP/ex_avif"
+[ -s "$TMP/ex_avif/seine_sdr_gainmap_srgb_gainmap.png" ] && ok || bad "extract avif gain map png"
+expect_rc 6 "extract heic without gain map" "$BIN" extract "$CORPUS/heif/seine_hdr_rec2020.avif" --out "$TMP/ex_none"
+expect_rc 0 "decode avif to exr" "$BIN" decode "$CORPUS/heif/seine_sdr_gainmap_srgb.avif" --out "$TMP/seine_avif.exr"
+expect_rc 6 "decode heic without gain map" "$BIN" decode "$CORPUS/heif/iphone8plus_no_gainmap.heic" --out "$TMP/none.exr"
+[ ! -e "$TMP/none.exr" ] && ok || bad "no partial output after a failed decode"
+"$BIN" samples --out "$TMP/smp" --width 640 --height 480 >/dev/null
+for fmt in heic avif; do
+  expect_rc 0 "process --format $fmt" "$BIN" process --img "$TMP/smp/sunset_sdr.jpg" --ref "$TMP/smp/sunset_ultrahdr.jpg" --format $fmt --out "$TMP/p.$fmt"
+  expect_rc 0 "inspect our $fmt" "$BIN" inspect --json "$TMP/p.$fmt"
+  [ "$(json_get '.gain_map.metadata_source' < "$TMP/out.txt")" = iso21496-1 ] && ok || bad "our $fmt carries ISO metadata"
+  expect_rc 0 "reference mode from our $fmt" "$BIN" process --img "$TMP/smp/sunset_sdr.jpg" --ref "$TMP/p.$fmt" --out "$TMP/from_$fmt.jpg" --json
+  [ "$(json_get '.mode' < "$TMP/out.txt")" = reference ] && ok || bad "reference mode used with a $fmt reference"
+done
 
 echo "cli: ${pass} passed, ${fail} failed"
 [ "$fail" -eq 0 ]
