@@ -1,3 +1,5 @@
+// JSON forms of gain-map metadata and of a gain-map JPEG (the inspect/extract contract); lives
+// with the containers because the HEIF summary uses the same forms.
 #include "regain/report.h"
 
 #include "util/orientation.h"
