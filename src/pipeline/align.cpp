@@ -1,4 +1,5 @@
 #include "pipeline/align.h"
+#include "util/orientation.h"
 
 #include <opencv2/calib3d.hpp>
 #include <opencv2/features2d.hpp>
@@ -149,6 +150,46 @@ cv::Mat refine(const Image8& edited, const Image8& reference, const cv::Mat& coa
   return full / full.at<double>(2, 2);
 }
 
+// Editors' lossless operations (quarter turns, mirrors, crops at whole pixels) are exact,
+// and a fit a fraction of a pixel off them would pass a full-resolution map through a
+// bilinear blur. When every corner of the edited frame lands within a pixel of such an
+// exact transform (linear part of 0/+-1 entries, integer shift), that transform is used.
+cv::Mat snap_to_exact(const cv::Mat& h, int w, int hgt, int ref_w, int ref_h) {
+  const double* m = h.ptr<double>();
+  auto map = [](const double* t, double x, double y, double& ox, double& oy) {
+    const double d = t[6] * x + t[7] * y + t[8];
+    ox = (t[0] * x + t[1] * y + t[2]) / d;
+    oy = (t[3] * x + t[4] * y + t[5]) / d;
+  };
+  const int lin[8][4] = {{1, 0, 0, 1}, {-1, 0, 0, 1}, {-1, 0, 0, -1}, {1, 0, 0, -1},
+                         {0, 1, 1, 0}, {0, 1, -1, 0}, {0, -1, -1, 0}, {0, -1, 1, 0}};
+  for (const auto& l : lin) {
+    // Shifts to try: the one that puts the whole edited frame on the whole original (a pure
+    // rotation or mirror, exact by construction), then the fitted shift rounded (a crop).
+    const double fx = -std::min({0.0, double(l[0]) * (w - 1), double(l[1]) * (hgt - 1),
+                                 double(l[0]) * (w - 1) + double(l[1]) * (hgt - 1)});
+    const double fy = -std::min({0.0, double(l[2]) * (w - 1), double(l[3]) * (hgt - 1),
+                                 double(l[2]) * (w - 1) + double(l[3]) * (hgt - 1)});
+    const int mapped_w = std::abs(l[0]) * w + std::abs(l[1]) * hgt, mapped_h = std::abs(l[2]) * w + std::abs(l[3]) * hgt;
+    std::vector<std::pair<double, double>> shifts;
+    if (mapped_w == ref_w && mapped_h == ref_h) shifts.push_back({fx, fy});
+    shifts.push_back({std::round(m[2] / m[8]), std::round(m[5] / m[8])});
+    for (auto [tx, ty] : shifts) {
+      double c[9] = {double(l[0]), double(l[1]), tx, double(l[2]), double(l[3]), ty, 0, 0, 1};
+      double worst = 0;
+      for (double x : {0.0, double(w - 1)})
+        for (double y : {0.0, double(hgt - 1)}) {
+          double ax, ay, bx, by;
+          map(m, x, y, ax, ay);
+          map(c, x, y, bx, by);
+          worst = std::max(worst, std::hypot(ax - bx, ay - by));
+        }
+      if (worst < 1.5) return cv::Mat(3, 3, CV_64F, c).clone();
+    }
+  }
+  return h;
+}
+
 }  // namespace
 
 Result<Alignment> align_images(const Image8& edited, const Image8& reference) {
@@ -183,7 +224,16 @@ Result<Alignment> align_images(const Image8& edited, const Image8& reference) {
     }
     cv::Mat full = from_work * unmirror * best.h * to_work;
     full /= full.at<double>(2, 2);
-    if (!a.mirrored) full = refine(edited, reference, full, a.model == "homography");
+    if (a.mirrored) {
+      // Refined against the mirrored original: F maps reference pixels to mirrored ones and
+      // is its own inverse.
+      const cv::Mat F = (cv::Mat_<double>(3, 3) << -1, 0, reference.width() - 1, 0, 1, 0, 0, 0, 1);
+      full = F * refine(edited, apply_orientation(reference, 2), F * full, a.model == "homography");
+      full /= full.at<double>(2, 2);
+    } else {
+      full = refine(edited, reference, full, a.model == "homography");
+    }
+    full = snap_to_exact(full, edited.width(), edited.height(), reference.width(), reference.height());
     for (int i = 0; i < 9; ++i) a.edited_to_ref[i] = full.at<double>(i / 3, i % 3);
     a.scale = std::sqrt(std::fabs(a.edited_to_ref[0] * a.edited_to_ref[4] - a.edited_to_ref[1] * a.edited_to_ref[3]));
     a.rotation_deg = std::atan2(a.edited_to_ref[3], a.edited_to_ref[0]) * 180.0 / M_PI;
