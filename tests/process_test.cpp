@@ -96,9 +96,21 @@ TEST(Process, BadInputsAreClearErrors) {
   o.boost = 100;
   auto edited = test::corpus_bytes("edited-pair/edited_by_ai_editor.jpg");
   EXPECT_FALSE(process_image(edited, std::nullopt, o));
-  o = {};
-  o.format = OutputFormat::Heic;
-  EXPECT_FALSE(process_image(edited, std::nullopt, o));
+}
+
+TEST(Process, HeicAndAvifOutputs) {
+  auto edited = test::corpus_bytes("edited-pair/edited_by_ai_editor.jpg");
+  for (auto f : {OutputFormat::Heic, OutputFormat::Avif}) {
+    ProcessOptions o;
+    o.format = f;
+    auto r = process_image(edited, test::corpus_bytes("edited-pair/original_iphone15promax.jpg"), o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->meta["mode"], "reference");
+    EXPECT_EQ(r->meta["output"]["format"], f == OutputFormat::Heic ? "heic" : "avif");
+    auto hdr = decode_gainmap_hdr(r->output);
+    ASSERT_TRUE(hdr) << hdr.error().message;
+    EXPECT_EQ(hdr->source, MetadataSource::Iso);
+  }
 }
 
 namespace {
