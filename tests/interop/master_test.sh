@@ -78,7 +78,7 @@ prc=$?
 if [ $prc -eq 2 ]; then echo "FAIL: this Chromium lacks the HDR canvas API (cannot verify)"; fail=$((fail + 1)); fi
 cat "$TMP/probe.jsonl"
 for f in "${files[@]}"; do
-  got=$(grep -F "\"$(basename "$f")\"" "$TMP/probe.jsonl" | head -1 | sed -E 's/.*"applied": *([a-z]+).*/\1/')
+  got=$(grep -F "/$(basename "$f")\"" "$TMP/probe.jsonl" | head -1 | sed -E 's/.*"applied": *([a-z]+).*/\1/')
   check "Chromium applies the gain map of $(basename "$f") (got $got)" '[ "$got" = true ]'
 done
 # The gallery page in Chromium: every row, every image, no stacking context; screenshot.
