@@ -164,7 +164,10 @@ int run(const Opts& o) {
   std::vector<std::string> clash(jobs.size());
   std::map<std::pair<fs::path, std::string>, size_t> seen;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    auto [it, fresh] = seen.emplace(std::pair{fs::weakly_canonical(jobs[i].out_dir), jobs[i].stem}, i);
+    std::error_code ec;
+    fs::path dir = fs::weakly_canonical(jobs[i].out_dir, ec);
+    if (ec) dir = jobs[i].out_dir;
+    auto [it, fresh] = seen.emplace(std::pair{dir, jobs[i].stem}, i);
     if (!fresh) clash[i] = "output names clash with " + jobs[it->second].input.string() + " (same stem and --out-dir)";
   }
 

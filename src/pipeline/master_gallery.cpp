@@ -63,6 +63,8 @@ std::string gallery_html(const std::vector<GalleryRow>& rows) {
        "table { border-collapse: collapse; }\n"
        "td, th { border: 1px solid #444; padding: 6px; vertical-align: top; text-align: left; }\n"
        "img { display: block; height: auto; }\n"
+       "figure { display: inline-block; vertical-align: top; margin: 0 6px 6px 0; }\n"
+       "figcaption { font-size: 12px; }\n"
        ".hdr { border: 1px solid #c9a000; }\n"
        "</style>\n</head>\n<body>\n"
        "<h1>regain master exports</h1>\n"
@@ -81,7 +83,7 @@ std::string gallery_html(const std::vector<GalleryRow>& rows) {
     h << "<td>";
     for (const auto& e : r.entries) {
       if (e.preview.empty()) continue;
-      h << "<figure><img src=\"" << url_escape(e.preview) << "\" width=\"320\" alt=\"" << html_escape(e.file)
+      h << "<figure><img src=\"" << url_escape(e.preview) << "\" width=\"200\" alt=\"" << html_escape(e.file)
         << " (SDR preview)\"><figcaption>" << html_escape(e.file) << "</figcaption></figure>";
     }
     h << "</td>\n<td>";
