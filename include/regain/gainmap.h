@@ -85,6 +85,9 @@ class GainMapComputer {
   int map_rows() const { return gains_.height(); }
   void compute_rows(int my0, int my1);
   Result<ComputedGainMap> finish() const;
+  // The log2 gains computed so far (map resolution). Callers may edit them before
+  // quantising, e.g. `regain master` forces "no gain" under a burned-in label.
+  ImageF& log2_gain() { return gains_; }
 
  private:
   const Image8* sdr_ = nullptr;

@@ -38,4 +38,14 @@ Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::s
 Result<Bytes> encode_heif_image(const Image16& rgb, int bit_depth, const Nclx& nclx, std::span<const uint8_t> icc,
                                 const HeifEncodeOptions& opt = {});
 
+// Several plain images of one size that differ only in a few places (e.g. a burned-in label)
+// and in their ICC: the first is coded whole, the others reuse every grid tile whose samples
+// are identical to the first's (coded once, copied). One file per variant.
+struct HeifImageVariant {
+  const Image16* rgb = nullptr;
+  std::span<const uint8_t> icc;
+};
+Result<std::vector<Bytes>> encode_heif_image_set(std::span<const HeifImageVariant> variants, int bit_depth,
+                                                 const Nclx& nclx, const HeifEncodeOptions& opt = {});
+
 }  // namespace regain

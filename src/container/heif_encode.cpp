@@ -3,6 +3,7 @@
 // thread, then the container is assembled by heif_writer.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "container/heif_writer.h"
 #include "regain/heif.h"
@@ -44,9 +45,22 @@ Image16 cut_tile(const Image<T>& src, int x0, int y0, int tw, int th) {
   return t;
 }
 
-// Codes `src` as one item or a grid; tiles run in parallel, one codec thread each.
+// True when tile (x0, y0, tw, th), clipped to the image, holds the same samples in a and b.
 template <class T>
-Result<HeifImageItem> code_image(const Image<T>& src, const PlaneSpec& spec, const HeifEncodeOptions& opt) {
+bool same_tile(const Image<T>& a, const Image<T>& b, int x0, int y0, int tw, int th) {
+  const int x1 = std::min(x0 + tw, a.width()), y1 = std::min(y0 + th, a.height());
+  const size_t bytes = size_t(x1 - x0) * a.channels() * sizeof(T);
+  for (int y = y0; y < y1; ++y)
+    if (std::memcmp(a.row(y) + size_t(x0) * a.channels(), b.row(y) + size_t(x0) * b.channels(), bytes) != 0) return false;
+  return true;
+}
+
+// Codes `src` as one item or a grid; tiles run in parallel, one codec thread each. With
+// `reuse` (an item already coded from `reuse_src` with the same spec and options), tiles
+// whose samples are unchanged are copied instead of coded again.
+template <class T>
+Result<HeifImageItem> code_image(const Image<T>& src, const PlaneSpec& spec, const HeifEncodeOptions& opt,
+                                 const HeifImageItem* reuse = nullptr, const Image<T>* reuse_src = nullptr) {
   HeifImageItem item;
   item.coding = opt.avif ? "av01" : "hvc1";
   item.width = uint32_t(src.width());
@@ -55,7 +69,11 @@ Result<HeifImageItem> code_image(const Image<T>& src, const PlaneSpec& spec, con
   item.channels = src.channels() == 1 ? 1 : 3;
   item.nclx = spec.nclx;
   const uint32_t ts = opt.tile_size;
-  const bool grid = ts > 0 && (item.width > ts || item.height > ts);
+  // MIAF (ISO/IEC 23000-22, 7.3.11.4.2) wants a 4:2:0 grid's output size even; libavif (and
+  // so Chromium) refuses odd-sized subsampled AVIF grids, so those are coded as one item
+  // (AV1 codes any size).
+  const bool odd_subsampled = opt.avif && spec.chroma == Chroma::Yuv420 && ((item.width | item.height) & 1);
+  const bool grid = ts > 0 && (item.width > ts || item.height > ts) && !odd_subsampled;
   item.tile_width = grid ? ts : item.width;
   item.tile_height = grid ? ts : item.height;
   item.columns = grid ? (item.width + ts - 1) / ts : 1;
@@ -73,10 +91,18 @@ Result<HeifImageItem> code_image(const Image<T>& src, const PlaneSpec& spec, con
   const int threads = resolve_threads(opt.threads);
   // One tile per thread; a single large item gets the codec's own threads instead.
   vo.threads = n > 1 ? 1 : threads;
+  const bool can_reuse = reuse && reuse_src && reuse_src->width() == src.width() &&
+                         reuse_src->height() == src.height() && reuse_src->channels() == src.channels() &&
+                         reuse->tiles.size() == n;
   parallel_for(int(n), n > 1 ? threads : 1, [&](int i0, int i1) {
     for (int i = i0; i < i1; ++i) {
       const int tx = int(i % item.columns) * int(item.tile_width);
       const int ty = int(i / item.columns) * int(item.tile_height);
+      if (can_reuse && same_tile(src, *reuse_src, tx, ty, int(item.tile_width), int(item.tile_height))) {
+        configs[i] = reuse->config;
+        item.tiles[i] = reuse->tiles[i];
+        continue;
+      }
       Image16 tile = cut_tile(src, tx, ty, int(item.tile_width), int(item.tile_height));
       auto yuv = rgb_to_yuv(tile, spec.bit_depth, spec.chroma, spec.nclx.matrix, spec.nclx.full_range);
       if (!yuv) { errors[i] = yuv.error(); continue; }
@@ -136,24 +162,40 @@ Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::s
   return write_heif(in);
 }
 
+Result<std::vector<Bytes>> encode_heif_image_set(std::span<const HeifImageVariant> variants, int bit_depth,
+                                                 const Nclx& nclx, const HeifEncodeOptions& opt) {
+  if (variants.empty()) return fail(ErrorCode::InvalidInput, "no images to encode");
+  if (bit_depth != 8 && bit_depth != 10 && bit_depth != 12) return fail(ErrorCode::InvalidInput, "bit depth must be 8, 10 or 12");
+  std::vector<Bytes> out;
+  std::optional<HeifImageItem> first;
+  for (const auto& v : variants) {
+    if (!v.rgb || (v.rgb->channels() != 3 && v.rgb->channels() != 1))
+      return fail(ErrorCode::InvalidInput, "image must be RGB or gray");
+    PlaneSpec spec;
+    spec.bit_depth = bit_depth;
+    // Identity matrix (GBR) is only defined without subsampling.
+    spec.chroma = v.rgb->channels() == 1 ? Chroma::Mono : nclx.matrix == 0 ? Chroma::Yuv444 : Chroma::Yuv420;
+    spec.nclx = nclx;
+    spec.quality = opt.quality;
+    REGAIN_TRY(item, code_image(*v.rgb, spec, opt, first ? &*first : nullptr, first ? variants[0].rgb : nullptr));
+    item.icc.assign(v.icc.begin(), v.icc.end());
+    if (!first) first = item;
+    HeifWriteInput in;
+    in.avif = opt.avif;
+    in.base = std::move(item);
+    in.exif = opt.exif;
+    in.xmp = opt.xmp;
+    REGAIN_TRY(bytes, write_heif(in));
+    out.push_back(std::move(bytes));
+  }
+  return out;
+}
+
 Result<Bytes> encode_heif_image(const Image16& rgb, int bit_depth, const Nclx& nclx, std::span<const uint8_t> icc,
                                 const HeifEncodeOptions& opt) {
-  if (rgb.channels() != 3 && rgb.channels() != 1) return fail(ErrorCode::InvalidInput, "image must be RGB or gray");
-  if (bit_depth != 8 && bit_depth != 10 && bit_depth != 12) return fail(ErrorCode::InvalidInput, "bit depth must be 8, 10 or 12");
-  PlaneSpec spec;
-  spec.bit_depth = bit_depth;
-  // Identity matrix (GBR) is only defined without subsampling.
-  spec.chroma = rgb.channels() == 1 ? Chroma::Mono : nclx.matrix == 0 ? Chroma::Yuv444 : Chroma::Yuv420;
-  spec.nclx = nclx;
-  spec.quality = opt.quality;
-  REGAIN_TRY(item, code_image(rgb, spec, opt));
-  item.icc.assign(icc.begin(), icc.end());
-  HeifWriteInput in;
-  in.avif = opt.avif;
-  in.base = std::move(item);
-  in.exif = opt.exif;
-  in.xmp = opt.xmp;
-  return write_heif(in);
+  const HeifImageVariant v{&rgb, icc};
+  REGAIN_TRY(files, encode_heif_image_set({&v, 1}, bit_depth, nclx, opt));
+  return std::move(files[0]);
 }
 
 }  // namespace regain

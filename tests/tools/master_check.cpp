@@ -1,0 +1,159 @@
+// Test helper for tests/interop/master_test.sh and scripts/master_bench.sh (not installed):
+//   master_check make-master IN OUT.tif WIDTH HEIGHT [OUT.png]
+//       any HDR file regain reads -> 16-bit PQ P3-D65 TIFF with the HDR_P3_D65_ST2084 ICC,
+//       resampled (bilinear) to WIDTH x HEIGHT (0 0 = keep); optionally the same codes as a
+//       16-bit PNG with cICP 12/16/0/1 (what heif-enc gets in the speed comparison).
+//   master_check pq-codes MASTER.tif DECODED.png LABEL
+//       10-bit PQ code error of a decoded PQ HEIC (e.g. heif-convert output, any bit depth)
+//       against the master's codes, outside the label box; prints one line of figures.
+//   master_check log2-error MASTER GAINMAP_FILE
+//       mean |log2 luminance| error of the gain-map file's full-headroom rendition (regain's
+//       decoder) against the master, outside the HDR_gain_map label box.
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "regain/gainmap.h"
+#include "regain/icc.h"
+#include "regain/label.h"
+#include "regain/master.h"
+#include "regain/pipeline.h"
+#include "util/file_io.h"
+
+using namespace regain;
+
+namespace {
+
+int die(const std::string& m) {
+  std::fprintf(stderr, "master_check: %s\n", m.c_str());
+  return 2;
+}
+
+ImageF resample(const ImageF& src, int w, int h) {
+  ImageF out(w, h, 3);
+  for (int y = 0; y < h; ++y) {
+    const float fy = std::clamp((y + 0.5f) * src.height() / h - 0.5f, 0.f, float(src.height() - 1));
+    const int y0 = int(fy), y1 = std::min(y0 + 1, src.height() - 1);
+    const float wy = fy - y0;
+    for (int x = 0; x < w; ++x) {
+      const float fx = std::clamp((x + 0.5f) * src.width() / w - 0.5f, 0.f, float(src.width() - 1));
+      const int x0 = int(fx), x1 = std::min(x0 + 1, src.width() - 1);
+      const float wx = fx - x0;
+      for (int c = 0; c < 3; ++c)
+        out.at(x, y, c) = (1 - wy) * ((1 - wx) * src.at(x0, y0, c) + wx * src.at(x1, y0, c)) +
+                          wy * ((1 - wx) * src.at(x0, y1, c) + wx * src.at(x1, y1, c));
+    }
+  }
+  return out;
+}
+
+int make_master(int argc, char** argv) {
+  if (argc < 6) return die("make-master IN OUT.tif WIDTH HEIGHT [OUT.png]");
+  auto in = read_file(argv[2]);
+  if (!in) return die(in.error().message);
+  auto m = load_master(*in);
+  if (!m) return die(m.error().message);
+  const int w = std::atoi(argv[4]), h = std::atoi(argv[5]);
+  const ImageF img = (w > 0 && h > 0) ? resample(m->rgb, w, h) : m->rgb;
+  const Image16 pq = encode_pq(img, 16);
+  auto tif = encode_tiff16(pq, make_hdr_icc(HdrIccProfile::HdrP3D65St2084));
+  if (!tif) return die(tif.error().message);
+  if (auto r = write_file_atomic(argv[3], *tif); !r) return die(r.error().message);
+  if (argc > 6) {
+    auto png = encode_png16(pq, Cicp{12, 16, 0, 1});
+    if (!png) return die(png.error().message);
+    if (auto r = write_file_atomic(argv[6], *png); !r) return die(r.error().message);
+  }
+  return 0;
+}
+
+int pq_codes(int argc, char** argv) {
+  if (argc < 5) return die("pq-codes MASTER.tif DECODED.png LABEL");
+  auto a = read_file(argv[2]);
+  auto b = read_file(argv[3]);
+  if (!a || !b) return die("cannot read inputs");
+  auto m = load_master(*a);
+  if (!m) return die(m.error().message);
+  const Image16 want = encode_pq(m->rgb, 10);
+  auto png = decode_png(*b);
+  if (!png) return die(png.error().message);
+  const Image16& got = png->pixels;
+  if (got.width() != want.width() || got.height() != want.height() || got.channels() < 3)
+    return die("decoded size differs from the master");
+  auto box = label_rect(argv[4], want.width(), want.height());
+  if (!box) return die(box.error().message);
+  const double to10 = 1023.0 / 65535.0;
+  std::vector<uint32_t> hist(1024, 0);
+  double sum = 0;
+  size_t n = 0;
+  for (int y = 0; y < want.height(); ++y)
+    for (int x = 0; x < want.width(); ++x) {
+      if (box->contains(x, y)) continue;
+      for (int c = 0; c < 3; ++c) {
+        // decode_png widens 8-bit files to 16 bits, so every depth is on the 16-bit scale.
+        const double g = got.at(x, y, c) * to10;
+        const int d = int(std::lround(std::abs(g - want.at(x, y, c))));
+        sum += d;
+        hist[size_t(std::min(d, 1023))]++;
+        ++n;
+      }
+    }
+  size_t acc = 0;
+  int p99 = 0, mx = 0;
+  for (int i = 0; i < 1024; ++i) {
+    if (hist[size_t(i)]) mx = i;
+    acc += hist[size_t(i)];
+    if (acc < size_t(0.99 * double(n))) p99 = i + 1;
+  }
+  std::printf("mean_abs_code_error=%.3f p99=%d max=%d decoded_bit_depth=%d samples=%zu\n", sum / double(n), p99, mx,
+              png->bit_depth, n);
+  return sum / double(n) < 1.5 ? 0 : 1;
+}
+
+int log2_error(int argc, char** argv) {
+  if (argc < 4) return die("log2-error MASTER GAINMAP_FILE");
+  auto a = read_file(argv[2]);
+  auto b = read_file(argv[3]);
+  if (!a || !b) return die("cannot read inputs");
+  auto m = load_master(*a);
+  if (!m) return die(m.error().message);
+  auto hdr = decode_gainmap_hdr(*b);
+  if (!hdr) return die(hdr.error().message);
+  if (hdr->rgb.width() != m->rgb.width() || hdr->rgb.height() != m->rgb.height()) return die("size differs");
+  ImageF got = std::move(hdr->rgb);
+  if (hdr->primaries != Primaries::DisplayP3) {
+    const Mat3 mtx = gamut_matrix(hdr->primaries, Primaries::DisplayP3);
+    for (size_t i = 0; i < got.size(); i += 3) {
+      const Vec3 v = mul(mtx, Vec3{got.data()[i], got.data()[i + 1], got.data()[i + 2]});
+      got.data()[i] = v[0], got.data()[i + 1] = v[1], got.data()[i + 2] = v[2];
+    }
+  }
+  auto box = label_rect("HDR_gain_map", got.width(), got.height());
+  if (!box) return die(box.error().message);
+  const Vec3 w = luminance_weights(Primaries::DisplayP3);
+  double sum = 0;
+  size_t n = 0;
+  for (int y = 0; y < got.height(); ++y)
+    for (int x = 0; x < got.width(); ++x) {
+      if (box->contains(x, y)) continue;
+      const float* p = &got.at(x, y);
+      const float* q = &m->rgb.at(x, y);
+      const double yg = w[0] * p[0] + w[1] * p[1] + w[2] * p[2];
+      const double ym = w[0] * q[0] + w[1] * q[1] + w[2] * q[2];
+      sum += std::abs(std::log2((yg + 1.0 / 64) / (ym + 1.0 / 64)));
+      ++n;
+    }
+  std::printf("mean_abs_log2_error=%.4f headroom=%.3f\n", sum / double(n), hdr->headroom);
+  return sum / double(n) < 0.1 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return die("usage: master_check make-master|pq-codes|log2-error ...");
+  const std::string cmd = argv[1];
+  if (cmd == "make-master") return make_master(argc, argv);
+  if (cmd == "pq-codes") return pq_codes(argc, argv);
+  if (cmd == "log2-error") return log2_error(argc, argv);
+  return die("unknown command " + cmd);
+}
