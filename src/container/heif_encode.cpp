@@ -152,7 +152,9 @@ Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::s
   in.gain_map = std::move(gm_item);
   in.metadata = meta;
   // The alternate (HDR) rendition: same primaries as the base, PQ-coded when displayed.
-  in.alternate_nclx = Nclx{nclx_primaries(primaries), 16, 0, true};
+  // Matrix: a YCbCr one, not identity, so a reader that codes the HDR rendition with
+  // subsampled chroma (libavif's tonemap picks 4:2:0) can use it as given.
+  in.alternate_nclx = Nclx{nclx_primaries(primaries), 16, uint16_t(primaries == Primaries::BT2020 ? 9 : 1), true};
   in.alternate_bit_depth = 10;
   in.apple_aux = opt.apple_aux && !opt.avif;
   if (in.apple_aux)
