@@ -163,7 +163,8 @@ class ConnectionQueue final : public httplib::TaskQueue {
   void enqueue(std::function<void()> fn) override {
     {
       std::lock_guard lock(m_);
-      if (queue_.size() < max_pending_ || stopping_) {
+      // Connections being served + waiting stay under threads + max_pending.
+      if (queue_.size() + busy_ < threads_.size() + max_pending_ || stopping_) {
         queue_.push_back(std::move(fn));
         cv_.notify_one();
         return;
@@ -194,14 +195,18 @@ class ConnectionQueue final : public httplib::TaskQueue {
         if (queue_.empty()) return;  // stopping and nothing left: every socket was closed
         fn = std::move(queue_.front());
         queue_.pop_front();
+        ++busy_;
       }
       fn();
+      std::lock_guard lock(m_);
+      --busy_;
     }
   }
   const size_t max_pending_;
   std::mutex m_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
+  size_t busy_ = 0;  // threads serving a connection
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -30,7 +30,12 @@ void add_page_routes(HttpServer& http, Context& cx) {
                         {"queue_capacity", s.queue_capacity},
                         {"running", s.running},
                         {"queued", s.queued},
-                        {"results_stored", s.results_stored}};
+                        {"results_stored", s.results_stored},
+                        // Limits, so the page can say them before an upload fails.
+                        {"max_upload_bytes", cx.opt.max_upload_bytes},
+                        {"max_pixels", cx.opt.max_pixels},
+                        {"timeout_s", std::chrono::duration<double>(cx.opt.timeout).count()},
+                        {"ttl_s", std::chrono::duration<double>(cx.opt.ttl).count()}};
     res.status = cx.stopping->load() ? 503 : 200;
     res.set_header("Cache-Control", "no-store");
     res.set_content(j.dump() + "\n", "application/json");

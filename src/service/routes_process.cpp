@@ -79,7 +79,7 @@ json summary_of(const json& meta) {
   json s;
   for (const char* k : {"boost", "boost_reason", "predictor", "input", "gain_map", "edited_share",
                         "outside_reference_share", "timings_ms"})
-    if (meta.contains(k)) s[k] = meta[k];
+    if (meta.contains(k) && !meta[k].is_null()) s[k] = meta[k];
   if (meta.contains("metadata") && meta["metadata"].is_object())
     s["hdr_headroom"] = meta["metadata"].value("alternate_hdr_headroom", 0.0);
   if (meta.contains("alignment") && meta["alignment"].is_object()) {
