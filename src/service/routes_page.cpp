@@ -31,6 +31,11 @@ void add_page_routes(HttpServer& http, Context& cx) {
                         {"running", s.running},
                         {"queued", s.queued},
                         {"results_stored", s.results_stored},
+                        {"jobs_done", s.jobs_done},
+                        {"jobs_cancelled", s.jobs_cancelled},
+                        {"rejected_busy", s.rejected_busy},
+                        {"timeouts", s.timeouts},
+                        {"connections_shed", s.connections_shed},
                         // Limits, so the page can say them before an upload fails.
                         {"max_upload_bytes", cx.opt.max_upload_bytes},
                         {"max_pixels", cx.opt.max_pixels},
