@@ -600,6 +600,79 @@ TEST(ServiceLoad, BusyWorkersAndFullQueueGive503WithRetryAfter) {
   EXPECT_EQ(s->stats().rejected_busy, 1u);
 }
 
+// A raw connection that has sent headers and part of a multipart body, then waits.
+struct PartialUpload {
+  int fd = -1;
+  std::string rest;
+  PartialUpload(int port, const std::vector<uint8_t>& img) {
+    const std::string b = "partialboundary";
+    const std::string body = "--" + b + "\r\nContent-Disposition: form-data; name=\"img\"; filename=\"a.jpg\"\r\n\r\n" +
+                             as_string(img) + "\r\n--" + b + "--\r\n";
+    const std::string head = "POST /process HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=" + b +
+                             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(uint16_t(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::string first = head + body.substr(0, body.size() / 2);
+    rest = body.substr(body.size() / 2);
+    EXPECT_EQ(::send(fd, first.data(), first.size(), MSG_NOSIGNAL), ssize_t(first.size()));
+  }
+  std::string finish() {
+    (void)::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[8192];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+      out.append(buf, size_t(n));
+      const size_t end = out.find("\r\n\r\n");
+      const size_t cl = out.find("Content-Length: ");
+      if (end != std::string::npos && cl != std::string::npos &&
+          out.size() >= end + 4 + size_t(std::atoi(out.c_str() + cl + 16)))
+        break;
+    }
+    return out;
+  }
+  ~PartialUpload() { ::close(fd); }
+};
+
+TEST(ServiceLoad, AnUploadHoldsItsQueuePlaceSoBufferedUploadsStayBounded) {
+  service::ServiceOptions o;
+  o.workers = 1;
+  o.queue = 0;  // one place in all
+  Svc s("reserve", o);
+  const auto img = scene_jpeg(320, 240);
+  PartialUpload slow(s->port(), img);
+  ASSERT_TRUE(wait_until([&] { return s->stats().queued == 1; }));  // its place is taken while it uploads
+  // Another upload finds no place: 503 at once, nothing of it is buffered.
+  expect_error(s.client()->Post("/process", form(img)), 503, "busy");
+  // The first upload completes and is processed normally.
+  const std::string resp = slow.finish();
+  EXPECT_EQ(status_of(resp), 200) << resp.substr(0, 300);
+  ASSERT_TRUE(wait_until([&] { return s->stats().queued == 0 && s->stats().running == 0; }));
+  auto again = s.client()->Post("/process", form(img));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+}
+
+TEST(ServiceLoad, UploadSlowerThanItsTimeLimitIs408) {
+  service::ServiceOptions o;
+  o.upload_timeout = 200ms;
+  Svc s("slowupload", o);
+  PartialUpload slow(s->port(), scene_jpeg(320, 240));
+  std::this_thread::sleep_for(400ms);
+  const std::string resp = slow.finish();
+  EXPECT_EQ(status_of(resp), 408) << resp.substr(0, 300);
+  EXPECT_NE(resp.find("\"upload_timeout\""), std::string::npos);
+  EXPECT_NE(resp.find("Connection: close"), std::string::npos);
+  // Its place was given back.
+  ASSERT_TRUE(wait_until([&] { return s->stats().queued == 0; }));
+}
+
 TEST(ServiceLoad, DeadlineGives504AndTheWorkIsAbandoned) {
   GatePredictor gate;
   service::ServiceOptions o;

@@ -26,6 +26,7 @@ struct ServiceOptions {
   uint64_t max_upload_bytes = 40ull << 20;    // per uploaded image
   uint64_t max_pixels = 50'000'000;           // per decoded image (edited and original)
   std::chrono::milliseconds timeout{20'000};  // upload received -> response; then 504, job cancelled
+  std::chrono::milliseconds upload_timeout{120'000};  // the whole request body must arrive within this (408)
   std::chrono::milliseconds ttl{600'000};     // results are deleted this long after they were made
   int connection_threads = 0;                 // HTTP connections served at once; 0 = workers + queue + 16
   int pending_connections = -1;               // accepted, waiting for a connection thread; -1 = 2 x threads

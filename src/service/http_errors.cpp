@@ -21,6 +21,7 @@ HttpError http_error_for(const Error& e) {
 HttpError bad_request(std::string message) { return {400, "bad_request", std::move(message)}; }
 HttpError unsupported_type(std::string message) { return {400, "unsupported_type", std::move(message)}; }
 HttpError too_large(std::string message) { return {413, "too_large", std::move(message)}; }
+HttpError upload_too_slow() { return {408, "upload_timeout", "the upload did not arrive in time"}; }
 HttpError unusable(std::string code, std::string message) { return {422, std::move(code), std::move(message)}; }
 HttpError not_found(std::string message) { return {404, "not_found", std::move(message)}; }
 HttpError busy(int retry_after_s) {
@@ -45,6 +46,7 @@ std::string code_for_status(int status) {
     case 400: return "bad_request";
     case 404: return "not_found";
     case 405: return "method_not_allowed";
+    case 408: return "upload_timeout";
     case 413: return "too_large";
     case 414: return "uri_too_long";
     case 416: return "bad_range";

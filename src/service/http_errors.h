@@ -27,6 +27,7 @@ HttpError http_error_for(const Error& e);
 HttpError bad_request(std::string message);        // 400 malformed request or form field
 HttpError unsupported_type(std::string message);   // 400 bytes are no image type we take
 HttpError too_large(std::string message);          // 413
+HttpError upload_too_slow();                       // 408 the body did not arrive in time
 HttpError unusable(std::string code, std::string message);  // 422
 HttpError not_found(std::string message);          // 404
 HttpError busy(int retry_after_s);                 // 503 workers busy and queue full

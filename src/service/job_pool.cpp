@@ -13,20 +13,36 @@ JobPool::JobPool(int workers, int queue_capacity)
 
 JobPool::~JobPool() { shutdown(); }
 
-bool JobPool::try_submit(std::shared_ptr<Task> task) {
+void JobPool::Reservation::release() {
+  if (!pool_) return;
+  std::lock_guard lock(pool_->m_);
+  --pool_->reserved_;
+  pool_ = nullptr;
+}
+
+JobPool::Reservation JobPool::reserve() {
+  std::lock_guard lock(m_);
+  if (stopping_ || running_ + int(queue_.size()) + reserved_ >= workers_ + capacity_) return Reservation();
+  ++reserved_;
+  return Reservation(this);
+}
+
+bool JobPool::submit(Reservation& place, std::shared_ptr<Task> task) {
+  if (place.pool_ != this) return false;
   {
     std::lock_guard lock(m_);
+    --reserved_;  // the place passes from the reservation to the queued task
+    place.pool_ = nullptr;
     if (stopping_) return false;
-    if (running_ + int(queue_.size()) >= workers_ + capacity_) return false;
     queue_.push_back(std::move(task));
   }
   cv_.notify_one();
   return true;
 }
 
-bool JobPool::has_room() const {
-  std::lock_guard lock(m_);
-  return !stopping_ && running_ + int(queue_.size()) < workers_ + capacity_;
+bool JobPool::try_submit(std::shared_ptr<Task> task) {
+  Reservation r = reserve();
+  return r && submit(r, std::move(task));
 }
 
 void JobPool::withdraw(const Task* task) {
@@ -47,6 +63,11 @@ int JobPool::running() const {
 int JobPool::queued() const {
   std::lock_guard lock(m_);
   return int(queue_.size());
+}
+
+int JobPool::reserved() const {
+  std::lock_guard lock(m_);
+  return reserved_;
 }
 
 void JobPool::worker_loop(size_t slot) {

@@ -99,15 +99,19 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
     if (!discard_body(reader, req)) HttpServer::close_after_response();
     return send_error(res, bad_request("POST /process takes multipart/form-data with an 'img' file part"));
   }
-  // Nothing is buffered for a request that cannot be queued anyway; the body is still read
-  // (and dropped) so the client sees the 503 rather than a reset connection.
-  if (!cx.pool->has_room()) {
+  // The request takes its place in the job queue before its upload is read, so at most
+  // workers + queue uploads are ever held in memory. Without a place nothing is buffered: the
+  // body is read and dropped so the client sees the 503 rather than a reset connection.
+  JobPool::Reservation place = cx.pool->reserve();
+  if (!place) {
     cx.counters->rejected_busy.fetch_add(1);
     if (!discard_body(reader, req)) HttpServer::close_after_response();
     return send_error(res, busy(cx.retry_after_s()));
   }
 
-  UploadForm form({cx.opt.max_upload_bytes, cx.max_body_bytes(), 64});
+  UploadForm::Limits limits{cx.opt.max_upload_bytes, cx.max_body_bytes(), 64,
+                            std::chrono::steady_clock::now() + cx.opt.upload_timeout};
+  UploadForm form(limits);
   const bool read_all = reader([&](const httplib::MultipartFormData& h) { return form.on_part(h); },
                                [&](const char* d, size_t n) { return form.on_data(d, n); });
   if (!read_all) {
@@ -142,10 +146,7 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
   po.limits.max_pixels = cx.opt.max_pixels;
   po.limits.max_file_bytes = cx.opt.max_upload_bytes;
   auto job = std::make_shared<ProcessJob>(std::move(img), std::move(ref), po, *cx.counters);
-  if (!cx.pool->try_submit(job)) {
-    cx.counters->rejected_busy.fetch_add(1);
-    return send_error(res, busy(cx.retry_after_s()));
-  }
+  if (!cx.pool->submit(place, job)) return send_error(res, shutting_down());
   // The deadline runs from here (upload received), so slow networks do not eat into it.
   switch (job->wait_until(ProcessJob::Clock::now() + cx.opt.timeout)) {
     case ProcessJob::Outcome::Done: break;

@@ -38,6 +38,7 @@ Result<void> resolve(ServiceOptions& o) {
   if (o.max_pixels == 0) return fail(ErrorCode::InvalidInput, "the pixel limit must be positive");
   if (o.timeout.count() <= 0) return fail(ErrorCode::InvalidInput, "the timeout must be positive");
   if (o.ttl.count() <= 0) return fail(ErrorCode::InvalidInput, "the TTL must be positive");
+  if (o.upload_timeout.count() <= 0) return fail(ErrorCode::InvalidInput, "the upload timeout must be positive");
   return {};
 }
 
@@ -56,6 +57,7 @@ void Service::Impl::configure_http() {
     if (req.has_header("Content-Length") &&
         req.get_header_value<uint64_t>("Content-Length") > cx->max_body_bytes()) {
       send_error(res, too_large("the upload is larger than the server accepts"));
+      HttpServer::close_after_response();  // the body will not follow
       return 413;
     }
     return 100;
@@ -167,7 +169,7 @@ ServiceStats Service::stats() const {
   s.queue_capacity = m.opt.queue;
   if (m.pool) {
     s.running = m.pool->running();
-    s.queued = m.pool->queued();
+    s.queued = m.pool->queued() + m.pool->reserved();
   }
   s.jobs_done = m.counters.jobs_done.load();
   s.jobs_cancelled = m.counters.jobs_cancelled.load();

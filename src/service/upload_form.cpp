@@ -40,6 +40,11 @@ bool UploadForm::on_part(const httplib::MultipartFormData& header) {
 }
 
 bool UploadForm::on_data(const char* data, size_t n) {
+  if (std::chrono::steady_clock::now() > limits_.deadline) {
+    over_total_ = true;
+    note(upload_too_slow());
+    return false;
+  }
   total_ += n;
   if (total_ > limits_.max_total_bytes) {
     over_total_ = true;

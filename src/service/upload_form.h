@@ -5,6 +5,7 @@
 // gets a clean response on a reusable connection; only a body past the overall cap stops
 // the read (the connection is then closed).
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -25,14 +26,16 @@ class UploadForm {
     uint64_t max_file_bytes = 40ull << 20;   // per image part
     uint64_t max_total_bytes = 81ull << 20;  // the whole body as received (after any decoding)
     size_t max_field_bytes = 64;             // text fields
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   };
   explicit UploadForm(Limits limits) : limits_(limits) {}
 
-  // httplib callbacks; false stops reading (only past max_total_bytes).
+  // httplib callbacks; false stops reading (only past max_total_bytes or the deadline).
   bool on_part(const httplib::MultipartFormData& header);
   bool on_data(const char* data, size_t n);
 
-  // The first problem found: 413 for a part over its cap, 400 for a malformed form.
+  // The first problem found: 413 for a part over its cap, 408 past the deadline, 400 for a
+  // malformed form.
   const std::optional<HttpError>& problem() const { return problem_; }
   bool over_total() const { return over_total_; }
 
