@@ -506,6 +506,29 @@ TEST(ServiceStorage, ResultsExpireAfterTheTtlAndLeaveTheDisk) {
   EXPECT_EQ(s->stats().results_stored, 0u);
 }
 
+TEST(ServiceStorage, DiskBudgetEvictsTheOldestResultsFirst) {
+  service::ServiceOptions o;
+  o.max_storage_bytes = 1;  // every new result set pushes out all older ones
+  Svc s("budget", o);
+  auto c = s.client();
+  std::vector<json> results;
+  for (int i = 0; i < 3; ++i) {
+    auto r = c->Post("/process", form(scene_jpeg(160, 120)));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    results.push_back(body_json(r));
+  }
+  expect_error(c->Get(results[0]["results"]["hdr"].get<std::string>()), 404, "not_found");
+  expect_error(c->Get(results[1]["results"]["meta"].get<std::string>()), 404, "not_found");
+  auto newest = c->Get(results[2]["results"]["hdr"].get<std::string>());
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(newest->status, 200);
+  EXPECT_EQ(s->stats().results_stored, 1u);
+  EXPECT_EQ(s->stats().results_evicted, 2u);
+  EXPECT_EQ(tree(s->storage_dir()).size(), 5u);  // one id directory + its four files
+  EXPECT_GT(s->stats().storage_bytes, 0u);
+}
+
 TEST(ServiceStorage, StopDeletesEverything) {
   fs::path dir;
   {

@@ -28,6 +28,7 @@ struct ServiceOptions {
   std::chrono::milliseconds timeout{20'000};  // upload received -> response; then 504, job cancelled
   std::chrono::milliseconds upload_timeout{120'000};  // the whole request body must arrive within this (408)
   std::chrono::milliseconds ttl{600'000};     // results are deleted this long after they were made
+  uint64_t max_storage_bytes = 2ull << 30;    // results on disk; past it the oldest go first
   int connection_threads = 0;                 // HTTP connections served at once; 0 = workers + queue + 16
   int pending_connections = -1;               // accepted, waiting for a connection thread; -1 = 2 x threads
   int keep_alive_seconds = 5;                 // idle keep-alive connections are closed after this
@@ -46,6 +47,8 @@ struct ServiceStats {
   uint64_t timeouts = 0;           // 504
   uint64_t connections_shed = 0;   // 503 written without a connection thread (too many connections)
   size_t results_stored = 0;       // result sets on disk now
+  uint64_t storage_bytes = 0;      // their size
+  uint64_t results_evicted = 0;    // deleted before their TTL to stay under max_storage_bytes
 };
 
 class Service {

@@ -1,6 +1,6 @@
 // `regain serve`: the web service and upload page (README "Web service").
 //   regain serve [--bind 127.0.0.1] [--port 8080] [--workers N] [--queue N] [--max-upload-mb 40]
-//                [--max-pixels 50e6] [--timeout 20] [--ttl 600] [--quiet]
+//                [--max-pixels 50e6] [--timeout 20] [--ttl 600] [--max-storage-mb 2048] [--quiet]
 // Runs until SIGINT/SIGTERM, then deletes every stored result.
 #include <csignal>
 #include <cmath>
@@ -18,7 +18,7 @@ namespace {
 struct Opts {
   std::string bind = "127.0.0.1";
   int port = 8080, workers = 0, queue = -1;
-  double max_upload_mb = 40, max_pixels = 50e6, timeout_s = 20, ttl_s = 600;
+  double max_upload_mb = 40, max_pixels = 50e6, timeout_s = 20, ttl_s = 600, max_storage_mb = 2048;
   bool quiet = false;
 };
 }  // namespace
@@ -34,6 +34,8 @@ Runner add_serve(CLI::App& app) {
   cmd->add_option("--max-pixels", o->max_pixels, "Largest accepted image, pixels (default 50e6)")->check(CLI::Range(1.0, 1e9));
   cmd->add_option("--timeout", o->timeout_s, "Seconds a request may take once uploaded; then 504 (default 20)")->check(CLI::Range(0.001, 3600.0));
   cmd->add_option("--ttl", o->ttl_s, "Seconds results are kept (default 600)")->check(CLI::Range(0.001, 86400.0));
+  cmd->add_option("--max-storage-mb", o->max_storage_mb, "Disk for results, MB; past it the oldest go first (default 2048)")
+      ->check(CLI::Range(1.0, 1e7));
   cmd->add_flag("--quiet", o->quiet, "No per-request log on stderr");
   return [=]() -> int {
     using std::chrono::milliseconds;
@@ -46,6 +48,7 @@ Runner add_serve(CLI::App& app) {
     so.max_pixels = uint64_t(std::llround(o->max_pixels));
     so.timeout = milliseconds(std::max<long long>(1, std::llround(o->timeout_s * 1000)));
     so.ttl = milliseconds(std::max<long long>(1, std::llround(o->ttl_s * 1000)));
+    so.max_storage_bytes = uint64_t(std::llround(o->max_storage_mb * (1 << 20)));
     if (!o->quiet) {
       auto m = std::make_shared<std::mutex>();
       so.log = [m](const std::string& line) {

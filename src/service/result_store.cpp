@@ -65,17 +65,19 @@ Result<void> write_new_file(const fs::path& path, std::span<const uint8_t> data)
 
 }  // namespace
 
-Result<std::unique_ptr<ResultStore>> ResultStore::create(const fs::path& parent, std::chrono::milliseconds ttl) {
+Result<std::unique_ptr<ResultStore>> ResultStore::create(const fs::path& parent, std::chrono::milliseconds ttl,
+                                                         uint64_t max_bytes) {
   std::error_code ec;
   fs::path base = parent.empty() ? fs::temp_directory_path(ec) : parent;
   if (ec) base = "/tmp";
   std::string tmpl = (base / "regain-serve-XXXXXX").string();
   if (!::mkdtemp(tmpl.data()))  // mkdtemp makes it 0700
     return fail(ErrorCode::Io, "cannot create a private directory in " + base.string() + ": " + std::strerror(errno));
-  return std::unique_ptr<ResultStore>(new ResultStore(fs::path(tmpl), ttl));
+  return std::unique_ptr<ResultStore>(new ResultStore(fs::path(tmpl), ttl, max_bytes));
 }
 
-ResultStore::ResultStore(fs::path dir, std::chrono::milliseconds ttl) : dir_(std::move(dir)), ttl_(ttl) {
+ResultStore::ResultStore(fs::path dir, std::chrono::milliseconds ttl, uint64_t max_bytes)
+    : dir_(std::move(dir)), ttl_(ttl), max_bytes_(max_bytes) {
   reaper_ = std::thread([this] { reaper_loop(); });
 }
 
@@ -92,7 +94,9 @@ Result<std::string> ResultStore::put(std::span<const File> files) {
       return fail(ErrorCode::Io, "cannot create " + sub.string() + ": " + std::strerror(errno));
   }
   std::vector<std::string> names;
+  uint64_t size = 0;
   for (const auto& f : files) {
+    size += f.data.size();
     if (auto w = write_new_file(sub / f.name, f.data); !w) {
       std::error_code ec;
       fs::remove_all(sub, ec);
@@ -100,6 +104,7 @@ Result<std::string> ResultStore::put(std::span<const File> files) {
     }
     names.push_back(f.name);
   }
+  std::vector<std::string> evict;
   {
     std::lock_guard lock(m_);
     if (stopping_) {
@@ -107,7 +112,22 @@ Result<std::string> ResultStore::put(std::span<const File> files) {
       fs::remove_all(sub, ec);
       return fail(ErrorCode::Io, "the server is stopping");
     }
-    entries_[id] = Entry{Clock::now() + ttl_, std::move(names)};
+    // Over the disk budget: the oldest sets go (the new one always stays).
+    while (bytes_ + size > max_bytes_ && !entries_.empty()) {
+      auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+        return a.second.expires < b.second.expires;
+      });
+      bytes_ -= oldest->second.bytes;
+      evict.push_back(oldest->first);
+      entries_.erase(oldest);
+      ++evicted_;
+    }
+    entries_[id] = Entry{Clock::now() + ttl_, std::move(names), size};
+    bytes_ += size;
+  }
+  for (const auto& old : evict) {
+    std::error_code ec;
+    fs::remove_all(dir_ / old, ec);
   }
   cv_.notify_all();  // the reaper may need to wake earlier than planned
   return id;
@@ -130,6 +150,16 @@ size_t ResultStore::count() const {
   return entries_.size();
 }
 
+uint64_t ResultStore::bytes() const {
+  std::lock_guard lock(m_);
+  return bytes_;
+}
+
+uint64_t ResultStore::evicted() const {
+  std::lock_guard lock(m_);
+  return evicted_;
+}
+
 void ResultStore::reaper_loop() {
   std::unique_lock lock(m_);
   while (!stopping_) {
@@ -139,6 +169,7 @@ void ResultStore::reaper_loop() {
     for (auto it = entries_.begin(); it != entries_.end();) {
       if (it->second.expires <= now) {
         expired.push_back(it->first);
+        bytes_ -= it->second.bytes;
         it = entries_.erase(it);
       } else {
         next = std::min(next, it->second.expires);
@@ -164,6 +195,7 @@ void ResultStore::shutdown() {
     if (stopping_) return;
     stopping_ = true;
     entries_.clear();
+    bytes_ = 0;
   }
   cv_.notify_all();
   if (reaper_.joinable()) reaper_.join();

@@ -31,6 +31,8 @@ void add_page_routes(HttpServer& http, Context& cx) {
                         {"running", s.running},
                         {"queued", s.queued},
                         {"results_stored", s.results_stored},
+                        {"storage_bytes", s.storage_bytes},
+                        {"results_evicted", s.results_evicted},
                         {"jobs_done", s.jobs_done},
                         {"jobs_cancelled", s.jobs_cancelled},
                         {"rejected_busy", s.rejected_busy},

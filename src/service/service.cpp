@@ -97,7 +97,7 @@ Result<void> Service::start() {
   std::lock_guard lock(m.lifecycle);
   if (m.started) return fail(ErrorCode::InvalidInput, "the service was already started");
   REGAIN_CHECK(resolve(m.opt));
-  REGAIN_TRY(store, ResultStore::create(m.opt.temp_root, m.opt.ttl));
+  REGAIN_TRY(store, ResultStore::create(m.opt.temp_root, m.opt.ttl, m.opt.max_storage_bytes));
   m.store = std::move(store);
   m.dir = m.store->dir();
   m.pool = std::make_unique<JobPool>(m.opt.workers, m.opt.queue);
@@ -176,7 +176,11 @@ ServiceStats Service::stats() const {
   s.rejected_busy = m.counters.rejected_busy.load();
   s.timeouts = m.counters.timeouts.load();
   if (m.http) s.connections_shed = m.http->connections_shed();
-  if (m.store) s.results_stored = m.store->count();
+  if (m.store) {
+    s.results_stored = m.store->count();
+    s.storage_bytes = m.store->bytes();
+    s.results_evicted = m.store->evicted();
+  }
   return s;
 }
 
