@@ -1,6 +1,7 @@
 // Restoring HDR to an edited photo: the product's main job. The CLI (`regain process`,
 // `hdr-process`) and the service call process_image and nothing else.
 #pragma once
+#include <atomic>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,6 +23,9 @@ struct ProcessOptions {
   const Predictor* predictor = nullptr; // null: the built-in predictor
   int threads = 0;
   Limits limits;
+  // When set and it becomes true, processing stops at the next stage boundary and returns
+  // an error saying "cancelled" (the service abandons jobs past their deadline).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ProcessResult {

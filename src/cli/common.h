@@ -40,6 +40,7 @@ Runner add_samples(CLI::App& app);
 Runner add_process(CLI::App& app);
 Runner add_eval(CLI::App& app);
 Runner add_master(CLI::App& app);
+Runner add_serve(CLI::App& app);
 // Threads for each job's kernels when `jobs` files run at once.
 int resolve_jobs_threads(int jobs);
 

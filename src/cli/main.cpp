@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   add(add_process);
   add(add_eval);
   add(add_master);
+  add(add_serve);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

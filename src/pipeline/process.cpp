@@ -26,6 +26,9 @@ std::optional<OutputFormat> parse_output_format(std::string_view s) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// Checked between stages: a cancelled job stops at the next boundary and frees its buffers.
+bool cancelled(const ProcessOptions& o) { return o.cancel && o.cancel->load(std::memory_order_relaxed); }
+Error cancelled_error() { return Error{ErrorCode::Internal, "cancelled"}; }
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 struct EditedImage {
@@ -116,6 +119,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   const auto t0 = Clock::now();
   std::vector<std::string> warnings;
   REGAIN_TRY(e, load_edited(edited_bytes, opt.limits, warnings));
+  if (cancelled(opt)) return tl::unexpected(cancelled_error());
   if (!e.icc_known) warnings.push_back("unrecognised ICC profile: gain computed in its own RGB space");
   const double load_ms = ms_since(t0);
 
@@ -132,7 +136,8 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   double boost = 0;
   std::string boost_reason;
   if (reference) {
-    REGAIN_TRY(ref, reference_gain(e.pixels, e.orientation, e.primaries, *reference, predictor, po, opt.limits));
+    REGAIN_TRY(ref, reference_gain(e.pixels, e.orientation, e.primaries, *reference, predictor, po, opt.limits,
+                                   opt.cancel));
     for (auto& w : ref.warnings) warnings.push_back(w);
     alignment = ref.alignment;
     if (ref.used) {
@@ -151,6 +156,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
       }
     }
   }
+  if (cancelled(opt)) return tl::unexpected(cancelled_error());
   if (mode == "predictive") {
     REGAIN_TRY(pred, predictor.predict(e.pixels, po));
     gains = std::move(pred.log2_gain);
@@ -169,6 +175,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   co.primaries = e.primaries;
   REGAIN_TRY(cg, quantize_gain_map(gains, co));
   const double predict_ms = ms_since(t1);
+  if (cancelled(opt)) return tl::unexpected(cancelled_error());
 
   // Package: the edited JPEG is carried as is; other inputs are encoded once.
   const auto t2 = Clock::now();
@@ -189,6 +196,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
     REGAIN_TRY(file, package_heif(e, cg, opt));
     r.output = std::move(file);
   }
+  if (cancelled(opt)) return tl::unexpected(cancelled_error());
   REGAIN_TRY(preview, sdr_preview(e));
   r.sdr_preview = std::move(preview);
   REGAIN_TRY(vis, encode_png8(apply_orientation(cg.map, e.orientation)));

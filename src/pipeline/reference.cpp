@@ -180,12 +180,16 @@ ToneCurve fit_curve(const std::vector<float>& xs, const std::vector<float>& ys) 
 
 Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, Primaries primaries,
                                         std::span<const uint8_t> reference, const Predictor& predictor,
-                                        const PredictOptions& popt, const Limits& limits) {
+                                        const PredictOptions& popt, const Limits& limits,
+                                        const std::atomic<bool>* cancel) {
+  auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
   ReferenceOutcome out;
   REGAIN_TRY(ref, load_reference(reference, limits));
+  if (cancelled()) return fail(ErrorCode::Internal, "cancelled");
   out.reference_headroom = ref.headroom;
   const Image8 shown = apply_orientation(edited, orientation);  // displayed orientation
   REGAIN_TRY(al, align_images(shown, ref.sdr8));
+  if (cancelled()) return fail(ErrorCode::Internal, "cancelled");
   out.alignment = {{"trusted", al.trusted}, {"model", al.model}, {"mirrored", al.mirrored},
                    {"matches", al.matches}, {"inliers", al.inliers}, {"scale", al.scale},
                    {"rotation_deg", al.rotation_deg}, {"reprojection_px", al.reprojection_px},
@@ -273,6 +277,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   for (size_t i = 0; i < n; ++i)
     if (outside.data()[i] > 0) weight.data()[i] = 0;  // no gain where the original has none
 
+  if (cancelled()) return fail(ErrorCode::Internal, "cancelled");
   // Predicted gain for the rest, at the original's headroom so both halves agree.
   PredictOptions po = popt;
   po.scale = scale;

@@ -2,6 +2,7 @@
 // content is unchanged; predicted gain where the edit changed content or reframed past the
 // original; feathered seams.
 #pragma once
+#include <atomic>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,8 +26,10 @@ struct ReferenceOutcome {
 };
 
 // edited: 8-bit RGB in stored orientation with its EXIF orientation; reference: file bytes.
+// `cancel` (optional) is checked between stages; when set the call fails with "cancelled".
 Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, Primaries primaries,
                                         std::span<const uint8_t> reference, const Predictor& predictor,
-                                        const PredictOptions& popt, const Limits& limits);
+                                        const PredictOptions& popt, const Limits& limits,
+                                        const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace regain
