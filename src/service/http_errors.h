@@ -20,8 +20,8 @@ struct HttpError {
 
 // A pipeline failure (process_image) as an HTTP error. The edited image's and the original's
 // types were already sniffed as supported, so "Unsupported" / "NotFound" here mean a valid
-// file the pipeline cannot use (grey PNG, original without a gain map, HEIC output not built
-// yet): 422. Unreadable bytes are 400, decompression-bomb / pixel limits 413.
+// file the pipeline cannot use (grey PNG, original without a gain map): 422. Unreadable
+// bytes are 400, decompression-bomb / pixel limits 413.
 HttpError http_error_for(const Error& e);
 
 HttpError bad_request(std::string message);        // 400 malformed request or form field

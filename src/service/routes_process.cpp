@@ -59,10 +59,9 @@ std::optional<HttpError> check_types(const std::vector<uint8_t>& img, const std:
                             (t == FileType::Unknown ? "not an image type regain reads" : file_type_name(t)));
   if (ref) {
     const FileType r = sniff_file_type(*ref);
-    if (r == FileType::Heif || r == FileType::Avif)
-      return unsupported_type("HEIC/AVIF originals are not supported yet; use the JPEG or an HDR EXR/PNG/TIFF");
-    if (r != FileType::Jpeg && r != FileType::Png && r != FileType::Tiff && r != FileType::Exr)
-      return unsupported_type("the original must be a gain-map JPEG or an HDR EXR, PNG or TIFF; this file is not");
+    if (r != FileType::Jpeg && r != FileType::Heif && r != FileType::Avif && r != FileType::Png &&
+        r != FileType::Tiff && r != FileType::Exr)
+      return unsupported_type("the original must be a gain-map JPEG/HEIC/AVIF or an HDR EXR, PNG or TIFF; this file is not");
   }
   return std::nullopt;
 }
