@@ -104,7 +104,7 @@ TEST(HeifPixels, PrimaryMatchesHeifConvert) {
     ASSERT_EQ(ours.width(), theirs.width());
     ASSERT_EQ(ours.height(), theirs.height());
     // Both decode the same HEVC; the difference is YCbCr->RGB rounding and chroma upsampling.
-    EXPECT_GT(psnr8(ours, theirs), 38.0);
+    EXPECT_GT(psnr8(ours, theirs), 48.0);  // measured 52-64 dB
   }
 }
 

@@ -13,9 +13,32 @@ namespace {
 
 using heif::fourcc;
 
-// One coded item (a tile or a whole image) to RGB / gray samples at its bit depth.
+// The top-left `w` x `h` of a coded picture, chroma planes cut to match.
+YuvImage crop_yuv(YuvImage&& y, int w, int h) {
+  if (w >= y.width && h >= y.height) return std::move(y);
+  w = std::min(w, y.width);
+  h = std::min(h, y.height);
+  const int sx = (y.chroma == Chroma::Yuv420 || y.chroma == Chroma::Yuv422) ? 2 : 1;
+  const int sy = y.chroma == Chroma::Yuv420 ? 2 : 1;
+  for (int p = 0; p < 3; ++p) {
+    Image16& pl = y.planes[p];
+    if (pl.empty()) continue;
+    const int pw = p == 0 ? w : (w + sx - 1) / sx, ph = p == 0 ? h : (h + sy - 1) / sy;
+    Image16 c(pw, ph, 1);
+    for (int r = 0; r < ph; ++r) std::memcpy(c.row(r), pl.row(r), size_t(pw) * 2);
+    pl = std::move(c);
+  }
+  y.width = w;
+  y.height = h;
+  return std::move(y);
+}
+
+// One coded item (a tile or a whole image) to RGB / gray samples at its bit depth, cut to
+// its visible `w` x `h` before chroma is upsampled: encoders fill the padding beyond the
+// image with anything (Samsung: zeros), which must not bleed into the edge pixels.
 Result<Image16> decode_coded(const heif::HeifStructure& s, ByteView file, uint32_t id, uint32_t coded_type,
-                             const std::optional<Nclx>& nclx, const Limits& limits, int& bit_depth) {
+                             const std::optional<Nclx>& nclx, const Limits& limits, int w, int h,
+                             int& bit_depth) {
   const auto* cc = s.property<heif::CodecConfig>(id);
   if (!cc) return fail(ErrorCode::InvalidInput, "item " + std::to_string(id) + " has no codec configuration");
   // The largest coded picture a tile of an allowed image can need: bounded by the limits.
@@ -28,7 +51,10 @@ Result<Image16> decode_coded(const heif::HeifStructure& s, ByteView file, uint32
   if (nclx) yuv->full_range = nclx->full_range;
   const uint16_t matrix = nclx && nclx->matrix != 2 ? nclx->matrix : 6;
   bit_depth = yuv->bit_depth;
-  Image16 rgb = yuv_to_rgb(*yuv, yuv_matrix_supported(matrix) ? matrix : 6);
+  if (yuv->width < w || yuv->height < h)
+    return fail(ErrorCode::InvalidInput, "item " + std::to_string(id) + " decodes smaller than its ispe");
+  const YuvImage visible = crop_yuv(std::move(*yuv), w, h);
+  Image16 rgb = yuv_to_rgb(visible, yuv_matrix_supported(matrix) ? matrix : 6);
   if (rgb.empty()) return fail(ErrorCode::Internal, "item " + std::to_string(id) + ": colour conversion failed");
   return rgb;
 }
@@ -90,7 +116,11 @@ Result<HeifPicture> decode_heif_item(const HeifFile& hf, ByteView file, const He
     std::vector<std::optional<Error>> errors(n);
     parallel_for(int(n), threads, [&](int i0, int i1) {
       for (int i = i0; i < i1; ++i) {
-        auto t = decode_coded(s, file, g.tiles[i], g.tile_type, img.nclx, limits, depths[i]);
+        const int x0 = int(i % g.columns) * int(g.tile_width), y0 = int(i / g.columns) * int(g.tile_height);
+        const int vw = std::min<int>(int(g.tile_width), int(g.output_width) - x0);
+        const int vh = std::min<int>(int(g.tile_height), int(g.output_height) - y0);
+        if (vw <= 0 || vh <= 0) continue;  // a tile wholly outside the output (MIAF forbids; skip it)
+        auto t = decode_coded(s, file, g.tiles[i], g.tile_type, img.nclx, limits, vw, vh, depths[i]);
         if (!t) errors[i] = t.error();
         else tiles[i] = std::move(*t);
       }
@@ -98,32 +128,20 @@ Result<HeifPicture> decode_heif_item(const HeifFile& hf, ByteView file, const He
     for (auto& e : errors)
       if (e) return tl::unexpected(with_context(*e, "grid tile"));
     const int channels = tiles[0].channels();
-    for (size_t i = 0; i < n; ++i) {
-      if (tiles[i].channels() != channels || depths[i] != depths[0])
+    for (size_t i = 0; i < n; ++i)
+      if (!tiles[i].empty() && (tiles[i].channels() != channels || depths[i] != depths[0]))
         return fail(ErrorCode::InvalidInput, "grid tiles differ in channels or bit depth");
-      if (uint32_t(tiles[i].width()) < g.tile_width || uint32_t(tiles[i].height()) < g.tile_height)
-        return fail(ErrorCode::InvalidInput, "grid tile decodes smaller than its ispe");
-    }
     full = Image16(int(g.output_width), int(g.output_height), channels);
     for (size_t i = 0; i < n; ++i) {
       const int x0 = int(i % g.columns) * int(g.tile_width), y0 = int(i / g.columns) * int(g.tile_height);
-      if (x0 < full.width() && y0 < full.height()) {
-        // A tile's coded size may exceed its ispe (codec alignment): only ispe counts.
-        Image16 t = tiles[i].width() == int(g.tile_width) && tiles[i].height() == int(g.tile_height)
-                        ? std::move(tiles[i])
-                        : crop(tiles[i], 0, 0, int(g.tile_width), int(g.tile_height));
-        place(t, full, x0, y0);
-      }
+      if (!tiles[i].empty()) place(tiles[i], full, x0, y0);
       tiles[i] = Image16();
     }
     out.bit_depth = depths[0];
   } else {
-    REGAIN_TRY(px, decode_coded(s, file, img.item_id, img.coded_type, img.nclx, limits, out.bit_depth));
-    if (uint32_t(px.width()) < img.width || uint32_t(px.height()) < img.height)
-      return fail(ErrorCode::InvalidInput, "image decodes smaller than its ispe");
-    full = px.width() == int(img.width) && px.height() == int(img.height)
-               ? std::move(px)
-               : crop(px, 0, 0, int(img.width), int(img.height));
+    REGAIN_TRY(px, decode_coded(s, file, img.item_id, img.coded_type, img.nclx, limits, int(img.width),
+                                int(img.height), out.bit_depth));
+    full = std::move(px);
   }
 
   // Transforms in association order (irot angles were summed by the reader).
