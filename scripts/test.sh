@@ -31,6 +31,7 @@ run_suite() {  # name build-dir cmake-args... ; ctest args in CTEST_ARGS
 
 CTEST_ARGS="" run_suite "Release" build -DCMAKE_BUILD_TYPE=Release || total_fail=$((total_fail + 1))
 CTEST_ARGS="-LE interop" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS="suppressions=$PWD/tests/lsan_suppressions.txt" \
   run_suite "ASan+UBSan" build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREGAIN_SANITIZE=ON -DREGAIN_BENCH=OFF \
   || total_fail=$((total_fail + 1))
 

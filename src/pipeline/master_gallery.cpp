@@ -68,7 +68,7 @@ std::string gallery_html(const std::vector<GalleryRow>& rows) {
        ".hdr { border: 1px solid #c9a000; }\n"
        "</style>\n</head>\n<body>\n"
        "<h1>regain master exports</h1>\n"
-       "<p>SDR previews (tone-mapped for any screen), the gain map (dark = no gain, white = the file's full "
+       "<p>SDR previews (tone-mapped for any screen), the gain map (black = the lowest gain, white = the file's full "
        "headroom) and, outlined in yellow, the JPEG_R / AVIF gain-map files themselves: an HDR screen in "
        "Chrome, Edge or Safari shows those in HDR. The HEIC files are linked: Apple Photos and Android "
        "galleries show them in HDR.</p>\n";
@@ -109,7 +109,7 @@ std::string gallery_readme(const std::vector<GalleryRow>& rows) {
   std::ostringstream m;
   m << "# regain master exports\n\n"
        "One row per master: SDR previews of each export (tone-mapped for any screen), the gain map "
-       "(dark = no gain, white = full headroom) and the HDR files. Open `index.html` in a browser on an "
+       "(black = lowest gain, white = full headroom) and the HDR files. Open `index.html` in a browser on an "
        "HDR screen to see the JPEG_R/AVIF files in HDR.\n\n"
        "| master | previews | gain map | files |\n|---|---|---|---|\n";
   for (const auto& r : rows) {

@@ -64,6 +64,21 @@ for s in Desk StillLife room_hlg; do
   done
 done
 
+# CLI edges: bad options and bad single inputs give clear errors and leave no files.
+mkdir -p "$TMP/edge"
+printf 'LUT_3D_SIZE 2\n0 0 0\n1 nan 0\n' > "$TMP/edge/bad.cube"
+"$BIN" master "$TMP/in/Desk.tif" --lut "$TMP/edge/bad.cube" --out-dir "$TMP/edge/out" 2> "$TMP/edge/lut.err"; r=$?
+check "hostile LUT: exit 3 (got $r)" '[ $r -eq 3 ]'
+check "hostile LUT: message names the line" 'grep -q "line" "$TMP/edge/lut.err"'
+check "hostile LUT: no outputs" '[ ! -e "$TMP/edge/out" ]'
+"$BIN" master "$TMP/in/Desk.tif" --exports pq,bogus --out-dir "$TMP/edge/out" 2>/dev/null; r=$?
+check "unknown export: exit 3 (got $r)" '[ $r -eq 3 ]'
+"$BIN" master "$TMP/in/junk.tif" --out-dir "$TMP/edge/out" 2>/dev/null; r=$?
+check "single junk input: exit 4 (got $r)" '[ $r -eq 4 ]'
+check "single junk input: no outputs" '[ -z "$(ls -A "$TMP/edge/out" 2>/dev/null)" ]'
+"$BIN" master "$TMP/in/Desk.tif" --no-label --exports gainmap --out-dir "$TMP/edge/nolabel" 2>/dev/null; r=$?
+check "--no-label run (got $r)" '[ $r -eq 0 ] && [ -s "$TMP/edge/nolabel/Desk_HDR_gain_map.heic" ]'
+
 # Gallery files.
 check "index.html" '[ -s "$OUT/index.html" ]'
 check "README.md" '[ -s "$OUT/README.md" ]'
