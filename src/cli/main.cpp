@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add(add_samples);
   add(add_process);
   add(add_eval);
+  add(add_model);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -30,6 +30,8 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
+constexpr int kPad = 16;
+
 enum Post : int { kRelu = 1, kSum = 2, kSigmoid = 4, kAttMul = 8 };
 
 struct Buffer {
@@ -72,6 +74,14 @@ class OneDnnEngine final : public Engine {
       const auto& tw = w.at(spec.name), &tb = w.at(base + ".bias");
       c.w.assign(tw.data.begin(), tw.data.end());
       c.b.assign(tb.data.begin(), tb.data.end());
+      // One-output convs (mask_est.2, conv_last) run badly (or on the reference path) in
+      // oneDNN; padded to 16 outputs with zero weights they take the JIT kernels, and we
+      // read channel 0.
+      if (c.oc == 1 && c.k == 3) {
+        c.oc = kPad;
+        c.w.resize(size_t(kPad) * c.ic * 9, 0.f);
+        c.b.resize(kPad, 0.f);
+      }
       convs_[base] = std::move(c);
     }
   }
@@ -100,7 +110,7 @@ class OneDnnEngine final : public Engine {
           const int ow = 2 * ((cx1 - cx0 + 1) / 2);
           const float* src = static_cast<const float*>(out_buf_.p);
           for (int y = y0; y < y1; ++y)
-            std::memcpy(out.out.row(y) + x0, src + size_t(y - cy0) * ow + (x0 - cx0), size_t(x1 - x0) * 4);
+            for (int x = x0; x < x1; ++x) out.out.row(y)[x] = src[(size_t(y - cy0) * ow + (x - cx0)) * kPad];
         }
       return out;
     } catch (const dnnl::error& e) {
@@ -268,8 +278,8 @@ class OneDnnEngine final : public Engine {
     pool_a_.ensure((mixed ? 5 : 4) * unit);
     pool_b_.ensure(4 * unit);
     in_buf_.ensure(size_t(w) * h * 3 * es);
-    mask_buf_.ensure(size_t(hh) * wh * 4);
-    out_buf_.ensure(size_t(4) * hh * wh * 4);
+    mask_buf_.ensure(size_t(hh) * wh * 4 * kPad);
+    out_buf_.ensure(size_t(4) * hh * wh * 4 * kPad);
     char* A = static_cast<char*>(pool_a_.p);
     char* B = static_cast<char*>(pool_b_.p);
 
@@ -287,7 +297,6 @@ class OneDnnEngine final : public Engine {
     memory x(nhwc(64, hh, wh, dt::f32), eng_, A + 2 * unit);
     memory xb = mixed ? memory(nhwc(64, hh, wh, a), eng_, A + 4 * unit) : x;
     const memory* xbp = mixed ? &xb : nullptr;
-    if (!mixed) x = memory(nhwc(64, hh, wh, a), eng_, A + 2 * unit);
     conv("down_x.conv.0", in, t, kRelu);
     conv("down_x.conv.2", t, m, kRelu);
     conv("down_x.conv.4", m, x, kRelu);
@@ -301,9 +310,10 @@ class OneDnnEngine final : public Engine {
     if (mixed) to_bf16(x, xb);
     conv("dynamic_dw", xb, m, 0, nullptr, &dyn_);
     conv("mask_est.0", m, t, kRelu);
-    memory mask({{1, 1, hh, wh}, dt::f32, tag::nchw}, eng_, mask_buf_.p);
+    memory mask(nhwc(kPad, hh, wh, dt::f32), eng_, mask_buf_.p);
     conv("mask_est.2", t, mask, kSigmoid);
-    binary_mul(x, mask);
+    strm_.wait();
+    mask_multiply(x, hh * wh);
 
     memory att({{1, 64, 1, 1}, dt::f32, tag::nchw}, eng_, const_cast<float*>(g.att.data()));
     res_blocks("res2", x, t, &att, xbp);
@@ -317,20 +327,22 @@ class OneDnnEngine final : public Engine {
     pixel_shuffle(B, A, hh, wh, es);
     memory s(nhwc(64, 2 * hh, 2 * wh, a), eng_, A), hr(nhwc(64, 2 * hh, 2 * wh, a), eng_, B);
     conv("HRconv", s, hr, kRelu);
-    memory o(nhwc(1, 2 * hh, 2 * wh, dt::f32), eng_, out_buf_.p);
+    memory o(nhwc(kPad, 2 * hh, 2 * wh, dt::f32), eng_, out_buf_.p);
     conv("conv_last", hr, o, 0);
     strm_.wait();
   }
 
-  void binary_mul(const memory& x, const memory& mask) {
-    const auto xd = x.get_desc();
-    const std::string key = "mul/" + std::to_string(xd.dims()[2]) + "x" + std::to_string(xd.dims()[3]) + std::to_string(int(xd.data_type()));
-    auto it = bin_cache_.find(key);
-    if (it == bin_cache_.end()) {
-      dnnl::binary::desc d(dnnl::algorithm::binary_mul, xd, mask.get_desc(), xd);
-      it = bin_cache_.emplace(key, dnnl::binary(dnnl::binary::primitive_desc(d, eng_))).first;
-    }
-    it->second.execute(strm_, {{DNNL_ARG_SRC_0, x}, {DNNL_ARG_SRC_1, mask}, {DNNL_ARG_DST, x}});
+  // x (FP32, NHWC, 64 ch) *= mask channel 0 (16-channel padded conv output).
+  void mask_multiply(const memory& x, int pixels) {
+    float* xp = static_cast<float*>(x.get_data_handle());
+    const float* mp = static_cast<const float*>(mask_buf_.p);
+    parallel_for(pixels, 0, [&](int p0, int p1) {
+      for (int p = p0; p < p1; ++p) {
+        const float m = mp[size_t(p) * kPad];
+        float* q = xp + size_t(p) * 64;
+        for (int c = 0; c < 64; ++c) q[c] *= m;
+      }
+    });
   }
 
   // PixelShuffle(2) in NHWC: out[2h+i][2w+j][c] = in[h][w][4c + 2i + j].
@@ -360,7 +372,6 @@ class OneDnnEngine final : public Engine {
   std::map<std::string, ConvWeights> convs_;
   ConvWeights dyn_;
   std::map<std::string, Cached> cache_;
-  std::map<std::string, dnnl::binary> bin_cache_;
   std::map<std::string, dnnl::reorder> reorder_cache_;
   Buffer pool_a_, pool_b_, in_buf_, mask_buf_, out_buf_;
 };

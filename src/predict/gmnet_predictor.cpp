@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include "regain/gmnet.h"
 
@@ -43,7 +44,9 @@ class GmnetPredictor final : public Predictor {
     const int mw = std::max(1, cvRound(sdr.width() / double(s))), mh = std::max(1, cvRound(sdr.height() / double(s)));
     ImageF input = s == 1 ? std::move(f) : resize_bicubic(f, mw, mh);
     ImageF thumb = resize_bicubic(s == 1 ? input : to_float(sdr), 256, 256);
+    std::unique_lock lock(mutex_);  // one engine, its buffers reused: batch jobs take turns
     REGAIN_TRY(raw, engine_->run(input, thumb, opt_.run));
+    lock.unlock();
     Prediction p;
     p.boost = po.boost ? *po.boost : std::log2(opt_.peak);
     p.boost_reason = po.boost ? "given (headroom of a full-scale map)" : "model peak " + std::to_string(opt_.peak).substr(0, 4);
@@ -56,6 +59,7 @@ class GmnetPredictor final : public Predictor {
  private:
   std::shared_ptr<Engine> engine_;
   ModelOptions opt_;
+  mutable std::mutex mutex_;
 };
 
 }  // namespace
