@@ -83,7 +83,7 @@ bool cpu_has_bf16();
 
 struct RunOptions {
   Precision precision = Precision::Auto;
-  int tile = 768;   // core tile size in model-input pixels (even); 0 = never tile
+  int tile = 1024;  // largest tile side in model-input pixels (even); 0 = never tile
   int halo = 80;    // overlap each side, >= the local branch's receptive radius (76)
 };
 

@@ -2,6 +2,7 @@
 //   regain model convert IN.pth OUT.rgm   torch.save state_dict -> native memory-mapped format
 //   regain model info FILE                 checks a weights file and prints its summary
 // Also the shared --model/--model-scale/--precision options of `process` and `bench`.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <random>
@@ -10,6 +11,8 @@
 
 #include "cli/common.h"
 #include "regain/gmnet.h"
+
+#include <nlohmann/json.hpp>
 
 namespace regain::cli {
 
@@ -42,8 +45,10 @@ Runner add_model(CLI::App& app) {
   auto* bench = cmd->add_subcommand("bench", "Time the network on random input (model-input size)");
   auto size = std::make_shared<std::vector<int>>(std::vector<int>{1024, 768});
   auto prec = std::make_shared<std::string>("auto");
-  auto tile = std::make_shared<int>(768);
+  auto tile = std::make_shared<int>(1024);
   auto reps = std::make_shared<int>(2);
+  auto as_json = std::make_shared<bool>(false);
+  bench->add_flag("--json", *as_json, "One JSON line: median wall/cpu seconds and peak RSS");
   bench->add_option("file", *in, "Weights (.pth or .rgm)")->required();
   bench->add_option("--size", *size, "Model input W H")->expected(2);
   bench->add_option("--precision", *prec, "auto, fp32, bf16");
@@ -64,6 +69,7 @@ Runner add_model(CLI::App& app) {
       gmnet::RunOptions ro;
       ro.tile = *tile;
       auto cpu = [] { rusage u{}; getrusage(RUSAGE_SELF, &u); return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec); };
+      std::vector<double> walls, cpus;
       for (int r = 0; r <= *reps; ++r) {
         const double c0 = cpu();
         const auto t0 = std::chrono::steady_clock::now();
@@ -72,8 +78,19 @@ Runner add_model(CLI::App& app) {
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         rusage u{};
         getrusage(RUSAGE_SELF, &u);
-        std::cout << (r ? "run " : "warm-up ") << gmnet::precision_name((*e)->precision()) << " " << (*size)[0] << "x" << (*size)[1]
+        if (r) { walls.push_back(wall); cpus.push_back(cpu() - c0); }
+        if (!*as_json) std::cout << (r ? "run " : "warm-up ") << gmnet::precision_name((*e)->precision()) << " " << (*size)[0] << "x" << (*size)[1]
                   << ": wall " << wall << " s, cpu " << cpu() - c0 << " s, peak RSS " << u.ru_maxrss / 1024 << " MiB\n";
+      }
+      if (*as_json) {
+        std::sort(walls.begin(), walls.end());
+        std::sort(cpus.begin(), cpus.end());
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        std::cout << nlohmann::json{{"precision", gmnet::precision_name((*e)->precision())}, {"width", (*size)[0]},
+                                    {"height", (*size)[1]}, {"tile", *tile}, {"wall", walls[walls.size() / 2]},
+                                    {"cpu", cpus[cpus.size() / 2]}, {"peak_rss_mib", u.ru_maxrss / 1024.0}}.dump()
+                  << "\n";
       }
       return kOk;
     }

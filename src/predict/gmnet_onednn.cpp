@@ -99,10 +99,13 @@ class OneDnnEngine final : public Engine {
       out.qmax = g.qmax;
       out.out = ImageF(input.width(), input.height(), 1);
       const int W = input.width(), H = input.height();
+      // Equal tiles no larger than opt.tile (even sizes keep the stride-2 grid aligned).
       const int T = opt.tile == 0 ? std::max(W, H) : opt.tile;
-      for (int y0 = 0; y0 < H; y0 += T)
-        for (int x0 = 0; x0 < W; x0 += T) {
-          const int x1 = std::min(W, x0 + T), y1 = std::min(H, y0 + T);
+      const int nx = (W + T - 1) / T, ny = (H + T - 1) / T;
+      const int tw = ((W + nx - 1) / nx + 1) / 2 * 2, th = ((H + ny - 1) / ny + 1) / 2 * 2;
+      for (int y0 = 0; y0 < H; y0 += th)
+        for (int x0 = 0; x0 < W; x0 += tw) {
+          const int x1 = std::min(W, x0 + tw), y1 = std::min(H, y0 + th);
           const int cx0 = std::max(0, x0 - opt.halo), cy0 = std::max(0, y0 - opt.halo);
           const int cx1 = std::min(W, x1 + opt.halo), cy1 = std::min(H, y1 + opt.halo);
           local_branch(input, cx0, cy0, cx1 - cx0, cy1 - cy0, g);
