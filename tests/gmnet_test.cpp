@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "regain/codec.h"
 #include "regain/gmnet.h"
+#include "regain/jpegr.h"
+#include "regain/process.h"
 #include "test_support.h"
 #include "util/file_io.h"
 
@@ -193,4 +196,30 @@ TEST(GmnetLoader, RejectsDamagedAndHostileArchives) {
   EXPECT_FALSE(check_weights(w));
   auto notzip = load_weights(c.dir / "input.f32");
   EXPECT_FALSE(notzip);
+}
+
+// `process --model`: the learned predictor end to end, through the Foundation math to an
+// Ultra HDR JPEG that reads back with its gain map at the model's resolution (1/2).
+TEST(GmnetProcess, PredictiveModeWritesUltraHdr) {
+  Case c = make_case("gmnet_process", 5, 16, 16);
+  auto w = load_weights(c.dir / "model.pth");
+  ASSERT_TRUE(w) << w.error().message;
+  auto e = Engine::create(*w, Precision::FP32);
+  ASSERT_TRUE(e) << e.error().message;
+  auto pred = make_predictor(std::shared_ptr<Engine>(std::move(*e)), ModelOptions{});
+  Image8 sdr(96, 64, 3);
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 96; ++x)
+      for (int k = 0; k < 3; ++k) sdr.at(x, y, k) = uint8_t((x * 2 + y * 3 + k * 40) % 256);
+  auto jpg = encode_jpeg(sdr);
+  ASSERT_TRUE(jpg);
+  ProcessOptions po;
+  po.predictor = pred.get();
+  auto r = process_image(*jpg, std::nullopt, po);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->meta["predictor"], "gmnet-fp32");
+  auto f = read_jpegr(r->output);
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ(r->meta["gain_map"]["width"], 48);
+  EXPECT_EQ(r->meta["gain_map"]["height"], 32);
 }
