@@ -80,6 +80,9 @@ Result<Precision> parse_precision(const std::string& s);
 const char* precision_name(Precision p);
 // Whether this CPU runs bf16 convolutions natively (AVX-512 BF16 or AMX).
 bool cpu_has_bf16();
+// AMX tiles (bf16 matrix units). `auto` precision picks bf16 only with AMX: with AVX-512 BF16
+// alone, oneDNN 2.6's bf16 convolutions measured 0.6x the speed of its FP32 ones here.
+bool cpu_has_amx();
 
 struct RunOptions {
   Precision precision = Precision::Auto;

@@ -20,7 +20,7 @@ void add_model_options(CLI::App& cmd, std::string& model, int& scale, std::strin
   cmd.add_option("--model", model, "Learned predictor: GMNet weights (torch.save .pth or .rgm)");
   cmd.add_option("--model-scale", scale, "The model's input downscale (2 for the real-world GMNet weights)")
       ->check(CLI::Range(1, 16));
-  cmd.add_option("--precision", precision, "Model arithmetic: auto (bf16 where the CPU has it), fp32, bf16");
+  cmd.add_option("--precision", precision, "Model arithmetic: auto (bf16 on CPUs with AMX, else fp32), fp32, bf16");
 }
 
 Result<std::unique_ptr<Predictor>> load_model_predictor(const std::string& path, int scale, const std::string& precision) {
@@ -102,7 +102,7 @@ Runner add_model(CLI::App& app) {
     int64_t params = 0;
     for (const auto& [k, t] : *w) params += t.numel();
     std::cout << "GMNet weights: " << w->size() << " tensors, " << params << " parameters; bf16 on this CPU: "
-              << (gmnet::cpu_has_bf16() ? "yes" : "no") << "\n";
+              << (gmnet::cpu_has_bf16() ? "yes" : "no") << ", AMX: " << (gmnet::cpu_has_amx() ? "yes" : "no") << "\n";
     return kOk;
   };
 }

@@ -125,6 +125,14 @@ const char* precision_name(Precision p) {
   return p == Precision::FP32 ? "fp32" : p == Precision::BF16 ? "bf16" : "auto";
 }
 
+bool cpu_has_amx() {
+#if defined(__x86_64__)
+  unsigned a, b, c, d;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) return (d & (1u << 22)) && (d & (1u << 24));  // AMX-BF16, AMX-TILE
+#endif
+  return false;
+}
+
 bool cpu_has_bf16() {
 #if defined(__x86_64__)
   unsigned a, b, c, d;

@@ -383,7 +383,7 @@ class OneDnnEngine final : public Engine {
 
 Result<std::unique_ptr<Engine>> Engine::create(const TensorMap& w, Precision precision) {
   REGAIN_CHECK(check_weights(w));
-  if (precision == Precision::Auto) precision = cpu_has_bf16() ? Precision::BF16 : Precision::FP32;
+  if (precision == Precision::Auto) precision = cpu_has_amx() ? Precision::BF16 : Precision::FP32;
   if (precision == Precision::BF16 && !cpu_has_bf16())
     return fail(ErrorCode::Unsupported, "bf16 needs a CPU with AVX-512 BF16 or AMX; use --precision fp32");
   try {
