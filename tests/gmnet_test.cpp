@@ -181,6 +181,9 @@ TEST(GmnetLoader, RejectsDamagedAndHostileArchives) {
   auto hostile = load_weights(c.dir / "hostile.pth");
   ASSERT_FALSE(hostile);
   EXPECT_NE(hostile.error().message.find("not allowed"), std::string::npos) << hostile.error().message;
+  auto laughs = load_weights(c.dir / "laughs.pth");
+  ASSERT_FALSE(laughs);
+  EXPECT_EQ(laughs.error().code, ErrorCode::TooLarge) << laughs.error().message;
   auto deflated = load_weights(c.dir / "deflated.pth");
   ASSERT_FALSE(deflated);
   EXPECT_EQ(deflated.error().code, ErrorCode::Unsupported) << deflated.error().message;

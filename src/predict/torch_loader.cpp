@@ -15,6 +15,9 @@ namespace {
 
 constexpr size_t kMaxOps = 1u << 20, kMaxStack = 1u << 16, kMaxMemo = 1u << 16, kMaxItems = 1u << 16;
 constexpr size_t kMaxStr = 1u << 16;
+// Memo gets copy values; a pickle that nests memo references doubles its size per opcode
+// ("billion laughs"), so the total number of values ever built is capped.
+constexpr int64_t kMaxNodes = 1 << 18;  // a state_dict needs a few thousand
 
 struct Value;
 using Items = std::vector<Value>;
@@ -32,6 +35,7 @@ struct Value {
   std::vector<int64_t> size, stride;  // Tensor
   std::string key, dtype;  // Tensor storage
   int64_t offset = 0, storage_numel = 0;
+  int64_t nodes = 1;  // values in this tree (for the size cap)
 };
 
 Result<Value> err(const std::string& m) { return fail(ErrorCode::InvalidInput, "weights pickle: " + m); }
@@ -60,6 +64,7 @@ class Unpickler {
       if (p_ >= d_.size()) return err("truncated (no STOP)");
       const uint8_t op = d_[p_++];
       if (st_.size() > kMaxStack) return err("stack too deep");
+      if (created_ > kMaxNodes) return fail(ErrorCode::TooLarge, "weights pickle: too many objects");
       switch (op) {
         case 0x80: if (!skip(1)) return err("truncated"); break;                 // PROTO
         case 0x95: if (!skip(8)) return err("truncated"); break;                 // FRAME
@@ -144,7 +149,9 @@ class Unpickler {
           uint64_t idx;
           if (!le(op == 'h' ? 1 : 4, idx)) return err("truncated");
           if (idx >= memo_.size()) return err("bad memo get");
-          push(memo_[idx]);
+          created_ += memo_[idx].nodes;
+          if (created_ > kMaxNodes) return fail(ErrorCode::TooLarge, "weights pickle: too many objects");
+          st_.push_back(memo_[idx]);
           break;
         }
         case 'a': case 'e': {                                                     // APPEND(S)
@@ -153,7 +160,7 @@ class Unpickler {
           else { auto it = to_mark(); if (!it) return tl::unexpected(it.error()); xs = std::move(*it); }
           if (st_.empty() || st_.back().kind != Kind::List) return err("append to a non-list");
           if (st_.back().items.size() + xs.size() > kMaxItems) return err("list too long");
-          for (auto& x : xs) st_.back().items.push_back(std::move(x));
+          for (auto& x : xs) { st_.back().nodes += x.nodes; st_.back().items.push_back(std::move(x)); }
           break;
         }
         case 's': case 'u': {                                                     // SETITEM(S)
@@ -162,7 +169,7 @@ class Unpickler {
           else { auto it = to_mark(); if (!it) return tl::unexpected(it.error()); xs = std::move(*it); }
           if (xs.size() % 2 || st_.empty() || st_.back().kind != Kind::Dict) return err("setitem on a non-dict");
           if (st_.back().items.size() + xs.size() > 2 * kMaxItems) return err("dict too large");
-          for (auto& x : xs) st_.back().items.push_back(std::move(x));
+          for (auto& x : xs) { st_.back().nodes += x.nodes; st_.back().items.push_back(std::move(x)); }
           break;
         }
         case 'b': {                                                               // BUILD: only OrderedDict._metadata
@@ -214,7 +221,11 @@ class Unpickler {
     p_ = q + 1;
     return true;
   }
-  void push(Value v) { st_.push_back(std::move(v)); }
+  void push(Value v) {
+    for (auto& x : v.items) v.nodes += x.nodes;
+    created_ += v.nodes;
+    st_.push_back(std::move(v));
+  }
   void push_int(int64_t x) { Value v(Kind::Int); v.i = x; push(std::move(v)); }
   Value pop() { Value v = std::move(st_.back()); st_.pop_back(); return v; }
   Result<Items> to_mark() {
@@ -278,6 +289,7 @@ class Unpickler {
   size_t p_ = 0;
   std::vector<Value> st_;
   std::vector<Value> memo_;
+  int64_t created_ = 0;
 };
 
 }  // namespace

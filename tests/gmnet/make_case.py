@@ -58,6 +58,10 @@ def hostile(out_dir):
         z.writestr('archive/data.pkl', pickle.dumps(Evil(), protocol=2))
     with zipfile.ZipFile(os.path.join(out_dir, 'deflated.pth'), 'w', zipfile.ZIP_DEFLATED) as z:
         z.writestr('archive/data.pkl', pickle.dumps({'a': 1}, protocol=2) * 10)
+    # "Billion laughs": each step pairs two references to the previous value.
+    laughs = b'\x80\x02]q\x00' + b'h\x00h\x00\x86q\x00' * 64 + b'.'
+    with zipfile.ZipFile(os.path.join(out_dir, 'laughs.pth'), 'w', zipfile.ZIP_STORED) as z:
+        z.writestr('archive/data.pkl', laughs)
     torch.save(OrderedDict(weight=torch.zeros(3, dtype=torch.float64)), os.path.join(out_dir, 'double.pth'))
 
 
