@@ -280,27 +280,27 @@ class OneDnnEngine final : public Engine {
     const bool mixed = a != dt::f32;  // bf16 convolutions around an FP32 residual stream
     pool_a_.ensure((mixed ? 5 : 4) * unit);
     pool_b_.ensure(4 * unit);
-    in_buf_.ensure(size_t(w) * h * 3 * es);
     mask_buf_.ensure(size_t(hh) * wh * 4 * kPad);
     out_buf_.ensure(size_t(4) * hh * wh * 4 * kPad);
     char* A = static_cast<char*>(pool_a_.p);
     char* B = static_cast<char*>(pool_b_.p);
 
-    // The crop, contiguous (and in bf16 when the convolutions run in bf16).
-    memory in_f32(nhwc(3, h, w, dt::f32), eng_);
-    float* ip = static_cast<float*>(in_f32.get_data_handle());
+    // The crop, contiguous, FP32 in both modes.
+    in_buf_.ensure(size_t(w) * h * 3 * 4);
+    memory in(nhwc(3, h, w, dt::f32), eng_, in_buf_.p);
+    float* ip = static_cast<float*>(in_buf_.p);
     for (int y = 0; y < h; ++y) std::memcpy(ip + size_t(y) * w * 3, input.row(y0 + y) + size_t(x0) * 3, size_t(w) * 12);
-    memory in = in_f32;
-    if (mixed) {
-      in = memory(nhwc(3, h, w, a), eng_, in_buf_.p);
-      dnnl::reorder(in_f32, in).execute(strm_, in_f32, in);
-    }
     // Pool A: t, m, then x (FP32 in mixed mode) and its bf16 copy xb.
     memory t(nhwc(64, hh, wh, a), eng_, A), m(nhwc(64, hh, wh, a), eng_, A + unit);
     memory x(nhwc(64, hh, wh, dt::f32), eng_, A + 2 * unit);
     memory xb = mixed ? memory(nhwc(64, hh, wh, a), eng_, A + 4 * unit) : x;
     const memory* xbp = mixed ? &xb : nullptr;
-    conv("down_x.conv.0", in, t, kRelu);
+    if (mixed) {  // the first conv reads the image in FP32 (~1% of the work; mean error -17%)
+      conv("down_x.conv.0", in, x, kRelu);
+      to_bf16(x, t);
+    } else {
+      conv("down_x.conv.0", in, t, kRelu);
+    }
     conv("down_x.conv.2", t, m, kRelu);
     conv("down_x.conv.4", m, x, kRelu);
     res_blocks("res1", x, t, nullptr, xbp);
