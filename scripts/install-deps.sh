@@ -29,3 +29,7 @@ fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# onnxruntime-node for `regain bench --model` (its bundled CPU binaries; no CUDA download).
+if [ ! -d tests/gmnet/ort/node_modules/onnxruntime-node ]; then
+  (cd tests/gmnet/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi
