@@ -198,6 +198,14 @@ TEST(GmnetLoader, RejectsDamagedAndHostileArchives) {
   w = *ref;
   w.erase("HRconv.bias");
   EXPECT_FALSE(check_weights(w));
+  // Truncated native files are refused too.
+  ASSERT_TRUE(save_rgm(*ref, c.dir / "full.rgm"));
+  auto rgm = read_file(c.dir / "full.rgm");
+  ASSERT_TRUE(rgm);
+  for (size_t cut : {size_t(3), size_t(20), size_t(2000), rgm->size() - 1}) {
+    ASSERT_TRUE(write_file_atomic(c.dir / "cut.rgm", std::span<const uint8_t>(rgm->data(), cut)));
+    EXPECT_FALSE(load_weights(c.dir / "cut.rgm")) << cut;
+  }
   auto notzip = load_weights(c.dir / "input.f32");
   EXPECT_FALSE(notzip);
 }
