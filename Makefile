@@ -17,6 +17,9 @@ test:
 
 bench: build
 	$(BUILD)/regain bench
+	# onnxruntime-node for `regain bench --model` (bundled CPU binaries; benchmarks only).
+	[ -d tests/gmnet/ort/node_modules/onnxruntime-node ] || \
+	  (cd tests/gmnet/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
 
 clean:
 	rm -rf build build-asan out

@@ -10,7 +10,7 @@ PACKAGES=(
   libpugixml-dev nlohmann-json3-dev libcli11-dev libexpected-dev
   libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
   libde265-dev libx265-dev libdav1d-dev libaom-dev libcpp-httplib-dev
-  libfreetype-dev fonts-liberation2
+  libfreetype-dev fonts-liberation2 libdnnl-dev python3-torch
   libgtest-dev libgmock-dev libbenchmark-dev
   libimage-exiftool-perl chromium libheif-examples wrk
 )

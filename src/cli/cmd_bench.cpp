@@ -118,6 +118,7 @@ Runner add_bench(CLI::App& app) {
     bool json = false;
     int iterations = 15, width = 4000, height = 3000, quality = 90;
     bool heif = false;
+    std::string model, onnx, ort_dir = "tests/gmnet/ort";
   };
   auto o = std::make_shared<Opts>();
   cmd->add_flag("--json", o->json, "JSON output");
@@ -126,7 +127,11 @@ Runner add_bench(CLI::App& app) {
   cmd->add_option("--height", o->height, "Image height")->check(CLI::Range(64, 16000));
   cmd->add_flag("--heif", o->heif, "HEIC with gain map against Debian's heif-enc instead");
   cmd->add_option("--quality", o->quality, "HEIC quality for --heif")->check(CLI::Range(1, 100));
+  cmd->add_option("--model", o->model, "GMNet weights: time the learned predictor against onnxruntime instead");
+  cmd->add_option("--onnx", o->onnx, "The same weights in ONNX (tests/gmnet/export_onnx.py) for onnxruntime-node");
+  cmd->add_option("--ort-dir", o->ort_dir, "Where onnxruntime-node is installed (tests/gmnet/ort)");
   return [=]() -> int {
+    if (!o->model.empty()) return run_gmnet_bench(o->model, o->onnx, o->ort_dir, std::min(o->iterations, 3), o->json);
     const int W = o->width, H = o->height;
     ImageF hdr = synthetic_hdr_scene(W, H, SceneKind::Sunset);
     Image8 sdr = tone_map_to_sdr(hdr);

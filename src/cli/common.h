@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "regain/error.h"
+#include "regain/predict.h"
 
 namespace regain::cli {
 
@@ -41,6 +42,12 @@ Runner add_process(CLI::App& app);
 Runner add_eval(CLI::App& app);
 Runner add_master(CLI::App& app);
 Runner add_serve(CLI::App& app);
+Runner add_model(CLI::App& app);
+// --model FILE, --model-scale N, --precision auto|fp32|bf16 (learned predictor), and loading it.
+void add_model_options(CLI::App& cmd, std::string& model, int& scale, std::string& precision);
+Result<std::unique_ptr<Predictor>> load_model_predictor(const std::string& path, int scale, const std::string& precision);
+// `regain bench --model`: GMNet on oneDNN against onnxruntime-node (bench_gmnet.cpp).
+int run_gmnet_bench(const std::string& model, const std::string& onnx, const std::string& ort_dir, int reps, bool json);
 // Threads for each job's kernels when `jobs` files run at once.
 int resolve_jobs_threads(int jobs);
 

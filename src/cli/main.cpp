@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add(add_eval);
   add(add_master);
   add(add_serve);
+  add(add_model);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
