@@ -42,6 +42,12 @@ constexpr float kSdrWhiteNits = 203.f;
 constexpr float kPqMaxNits = 10000.f;
 constexpr float kHlgPeakNits = 1000.f;
 
+// ITU-T H.273 code points (PNG cICP, HEIF/AVIF nclx, ICC cicp) <-> ours; nullopt for code
+// points we do not model. Transfer 1/6/14/15 are the BT.709 curve family.
+std::optional<Transfer> transfer_from_cicp(uint16_t code);
+std::optional<Primaries> primaries_from_cicp(uint16_t code);
+uint16_t cicp_code(Primaries p);
+
 // Primaries. chromaticities() gives R,G,B,W xy in that order.
 std::array<float, 8> chromaticities(Primaries p);
 Mat3 rgb_to_xyz(Primaries p);

@@ -32,15 +32,6 @@ std::string extension_of(const std::filesystem::path& p) {
   return e;
 }
 
-static uint8_t cicp_primaries(Primaries p) {
-  switch (p) {
-    case Primaries::BT709: return 1;
-    case Primaries::DisplayP3: return 12;
-    case Primaries::BT2020: return 9;
-  }
-  return 2;
-}
-
 Result<std::vector<uint8_t>> encode_hdr_file(const ImageF& rgb, Primaries primaries, const std::string& ext) {
   if (ext == "exr") return encode_exr(rgb, primaries);
   if (ext != "png" && ext != "tif" && ext != "tiff")
@@ -66,7 +57,7 @@ Result<std::vector<uint8_t>> encode_hdr_file(const ImageF& rgb, Primaries primar
       }
     }
   });
-  if (ext == "png") return encode_png16(pq, Cicp{cicp_primaries(primaries), 16, 0, 1});
+  if (ext == "png") return encode_png16(pq, Cicp{uint8_t(cicp_code(primaries)), 16, 0, 1});
   return encode_tiff16(pq);
 }
 

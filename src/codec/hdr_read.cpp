@@ -93,26 +93,6 @@ Primaries default_primaries(Transfer t) {
   return (t == Transfer::PQ || t == Transfer::HLG) ? Primaries::BT2020 : Primaries::BT709;
 }
 
-std::optional<Transfer> cicp_transfer(uint8_t code) {
-  switch (code) {
-    case 16: return Transfer::PQ;
-    case 18: return Transfer::HLG;
-    case 8: return Transfer::Linear;
-    case 13: return Transfer::SRGB;
-    case 1: case 6: case 14: case 15: return Transfer::BT709;  // the BT.709 curve family
-    default: return std::nullopt;
-  }
-}
-
-std::optional<Primaries> cicp_primaries(uint8_t code) {
-  switch (code) {
-    case 1: return Primaries::BT709;
-    case 12: return Primaries::DisplayP3;
-    case 9: return Primaries::BT2020;
-    default: return std::nullopt;
-  }
-}
-
 Result<HdrImage> read_exr(ByteView bytes, const HdrReadOptions& opt) {
   REGAIN_TRY(exr, decode_exr(bytes, opt.limits));
   HdrImage out;
@@ -137,11 +117,11 @@ Result<HdrImage> read_png(ByteView bytes, const HdrReadOptions& opt) {
   std::optional<Primaries> p;
   bool narrow = false;
   if (png.cicp) {
-    t = cicp_transfer(png.cicp->transfer);
+    t = transfer_from_cicp(png.cicp->transfer);
     if (!t)
       return fail(ErrorCode::Unsupported, "PNG cICP transfer " + std::to_string(png.cicp->transfer) +
                                               " is not supported (16 PQ, 18 HLG, 8 linear, 13 sRGB)");
-    p = cicp_primaries(png.cicp->primaries);
+    p = primaries_from_cicp(png.cicp->primaries);
     if (!p && !opt.primaries)
       return fail(ErrorCode::Unsupported, "PNG cICP primaries " + std::to_string(png.cicp->primaries) +
                                               " are not supported (1 BT.709, 12 P3, 9 BT.2020)");

@@ -84,4 +84,33 @@ std::optional<Primaries> identify_primaries(const std::array<float, 8>& xy) {
   return std::nullopt;
 }
 
+std::optional<Transfer> transfer_from_cicp(uint16_t code) {
+  switch (code) {
+    case 16: return Transfer::PQ;
+    case 18: return Transfer::HLG;
+    case 8: return Transfer::Linear;
+    case 13: return Transfer::SRGB;
+    case 1: case 6: case 14: case 15: return Transfer::BT709;
+    default: return std::nullopt;
+  }
+}
+
+std::optional<Primaries> primaries_from_cicp(uint16_t code) {
+  switch (code) {
+    case 1: return Primaries::BT709;
+    case 12: return Primaries::DisplayP3;
+    case 9: return Primaries::BT2020;
+    default: return std::nullopt;
+  }
+}
+
+uint16_t cicp_code(Primaries p) {
+  switch (p) {
+    case Primaries::BT709: return 1;
+    case Primaries::DisplayP3: return 12;
+    case Primaries::BT2020: return 9;
+  }
+  return 2;
+}
+
 }  // namespace regain

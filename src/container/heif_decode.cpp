@@ -179,11 +179,8 @@ Image8 heif_to_8bit(const HeifPicture& p) {
 }
 
 Primaries heif_primaries(const HeifPicture& p) {
-  if (p.nclx) {
-    if (p.nclx->primaries == 1) return Primaries::BT709;
-    if (p.nclx->primaries == 12) return Primaries::DisplayP3;
-    if (p.nclx->primaries == 9) return Primaries::BT2020;
-  }
+  if (p.nclx)
+    if (auto g = primaries_from_cicp(p.nclx->primaries)) return *g;
   if (!p.icc.empty())
     if (auto info = inspect_icc(p.icc); info && info->primaries) return *info->primaries;
   return Primaries::BT709;
@@ -191,13 +188,7 @@ Primaries heif_primaries(const HeifPicture& p) {
 
 Transfer heif_transfer(const HeifPicture& p) {
   if (!p.nclx) return Transfer::SRGB;
-  switch (p.nclx->transfer) {
-    case 16: return Transfer::PQ;
-    case 18: return Transfer::HLG;
-    case 8: return Transfer::Linear;
-    case 1: case 6: case 14: case 15: return Transfer::BT709;
-    default: return Transfer::SRGB;
-  }
+  return transfer_from_cicp(p.nclx->transfer).value_or(Transfer::SRGB);
 }
 
 }  // namespace regain

@@ -13,15 +13,6 @@
 namespace regain {
 namespace {
 
-uint16_t nclx_primaries(Primaries p) {
-  switch (p) {
-    case Primaries::BT709: return 1;
-    case Primaries::DisplayP3: return 12;
-    case Primaries::BT2020: return 9;
-  }
-  return 2;
-}
-
 struct PlaneSpec {
   int bit_depth = 8;
   Chroma chroma = Chroma::Yuv420;
@@ -133,7 +124,7 @@ Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::s
   REGAIN_CHECK(validate(meta));
 
   PlaneSpec base;
-  base.nclx = {nclx_primaries(primaries), 13, 6, true};  // sRGB transfer, BT.601 full range
+  base.nclx = {cicp_code(primaries), 13, 6, true};  // sRGB transfer, BT.601 full range
   base.quality = opt.quality;
   REGAIN_TRY(base_item, code_image(sdr, base, opt));
   base_item.icc = icc.empty() ? make_display_icc(primaries) : std::vector<uint8_t>(icc.begin(), icc.end());
@@ -154,7 +145,7 @@ Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::s
   // The alternate (HDR) rendition: same primaries as the base, PQ-coded when displayed.
   // Matrix: a YCbCr one, not identity, so a reader that codes the HDR rendition with
   // subsampled chroma (libavif's tonemap picks 4:2:0) can use it as given.
-  in.alternate_nclx = Nclx{nclx_primaries(primaries), 16, uint16_t(primaries == Primaries::BT2020 ? 9 : 1), true};
+  in.alternate_nclx = Nclx{cicp_code(primaries), 16, uint16_t(primaries == Primaries::BT2020 ? 9 : 1), true};
   in.alternate_bit_depth = 10;
   in.apple_aux = opt.apple_aux && !opt.avif;
   if (in.apple_aux)

@@ -10,11 +10,7 @@ namespace regain {
 namespace {
 
 std::optional<Primaries> nclx_gamut(const std::optional<Nclx>& n) {
-  if (!n) return std::nullopt;
-  if (n->primaries == 1) return Primaries::BT709;
-  if (n->primaries == 12) return Primaries::DisplayP3;
-  if (n->primaries == 9) return Primaries::BT2020;
-  return std::nullopt;
+  return n ? primaries_from_cicp(n->primaries) : std::nullopt;
 }
 
 Image8 expand_gray(Image8 img) {

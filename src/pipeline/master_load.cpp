@@ -24,22 +24,11 @@ namespace {
 
 constexpr float kMaxRelative = kPqMaxNits / kSdrWhiteNits;  // PQ's 10000 cd/m2 in our units
 
+// A master's transfer must be an HDR (or linear) one.
 std::optional<Transfer> cicp_transfer(uint8_t code) {
-  switch (code) {
-    case 16: return Transfer::PQ;
-    case 18: return Transfer::HLG;
-    case 8: return Transfer::Linear;
-    default: return std::nullopt;
-  }
-}
-
-std::optional<Primaries> cicp_primaries(uint8_t code) {
-  switch (code) {
-    case 1: return Primaries::BT709;
-    case 12: return Primaries::DisplayP3;
-    case 9: return Primaries::BT2020;
-    default: return std::nullopt;
-  }
+  auto t = transfer_from_cicp(code);
+  if (t == Transfer::PQ || t == Transfer::HLG || t == Transfer::Linear) return t;
+  return std::nullopt;
 }
 
 // PNG chunk types are ASCII in the stream; cICP sits before the first IDAT.
@@ -63,7 +52,7 @@ Result<TiffSpace> tiff_space(const std::vector<uint8_t>& icc, const MasterOption
   REGAIN_TRY(tags, read_icc_tags(icc));
   if (tags.cicp) {
     auto t = cicp_transfer(tags.cicp->transfer_characteristics);
-    auto p = cicp_primaries(tags.cicp->colour_primaries);
+    auto p = primaries_from_cicp(tags.cicp->colour_primaries);
     if (!t || !p)
       return fail(ErrorCode::Unsupported,
                   "TIFF ICC cicp " + std::to_string(tags.cicp->colour_primaries) + "/" +
