@@ -20,6 +20,25 @@ void print_part(const char* title, const nlohmann::json& p) {
               << (s["kind"].get<std::string>().empty() ? "" : "  " + s["kind"].get<std::string>()) << "\n";
 }
 
+// The winning metadata of a gain map (JPEG or HEIF summary JSON), one line per channel.
+void print_metadata(const nlohmann::json& g) {
+  if (!g["metadata"].is_null()) {
+    const auto& m = g["metadata"];
+    std::cout << "  headroom base " << format_double(m["base_hdr_headroom"]) << ", alternate "
+              << format_double(m["alternate_hdr_headroom"]) << " stops; "
+              << (m["multichannel"].get<bool>() ? "3 channels" : "1 channel") << "; curve "
+              << m["curve"].get<std::string>() << "\n";
+    const char* names[3] = {"R", "G", "B"};
+    for (int c = 0; c < (m["multichannel"].get<bool>() ? 3 : 1); ++c) {
+      const auto& ch = m["channels"][c];
+      std::cout << "  " << (m["multichannel"].get<bool>() ? names[c] : "all") << ": min "
+                << format_double(ch["gain_map_min"]) << " max " << format_double(ch["gain_map_max"]) << " gamma "
+                << format_double(ch["gamma"]) << " offsets " << format_double(ch["base_offset"]) << "/"
+                << format_double(ch["alternate_offset"]) << "\n";
+    }
+  }
+}
+
 void print_text(const nlohmann::json& j) {
   std::cout << "primary " << j["width"] << "x" << j["height"] << " (orientation " << j["orientation"]
             << ", displayed " << j["display_width"] << "x" << j["display_height"] << ")\n";
@@ -33,21 +52,7 @@ void print_text(const nlohmann::json& j) {
     const auto& g = j["gain_map"];
     print_part("gain-map image", g);
     std::cout << "metadata source: " << g["metadata_source"].get<std::string>() << "\n";
-    if (!g["metadata"].is_null()) {
-      const auto& m = g["metadata"];
-      std::cout << "  headroom base " << format_double(m["base_hdr_headroom"]) << ", alternate "
-                << format_double(m["alternate_hdr_headroom"]) << " stops; "
-                << (m["multichannel"].get<bool>() ? "3 channels" : "1 channel") << "; curve "
-                << m["curve"].get<std::string>() << "\n";
-      const char* names[3] = {"R", "G", "B"};
-      for (int c = 0; c < (m["multichannel"].get<bool>() ? 3 : 1); ++c) {
-        const auto& ch = m["channels"][c];
-        std::cout << "  " << (m["multichannel"].get<bool>() ? names[c] : "all") << ": min "
-                  << format_double(ch["gain_map_min"]) << " max " << format_double(ch["gain_map_max"]) << " gamma "
-                  << format_double(ch["gamma"]) << " offsets " << format_double(ch["base_offset"]) << "/"
-                  << format_double(ch["alternate_offset"]) << "\n";
-      }
-    }
+    print_metadata(g);
     if (!g["apple"].is_null() && !g["apple"]["headroom"].is_null())
       std::cout << "  Apple headroom " << format_double(g["apple"]["headroom"]) << " (linear)\n";
   }
@@ -66,17 +71,7 @@ void print_heif_text(const nlohmann::json& j) {
     const auto& g = j["gain_map"];
     std::cout << "gain map: item " << g["item_id"] << ", " << g["width"] << "x" << g["height"] << ", "
               << g["channels"] << " channel(s), metadata " << g["metadata_source"].get<std::string>() << "\n";
-    if (!g["metadata"].is_null()) {
-      const auto& m = g["metadata"];
-      std::cout << "  headroom base " << format_double(m["base_hdr_headroom"]) << ", alternate "
-                << format_double(m["alternate_hdr_headroom"]) << " stops; "
-                << (m["multichannel"].get<bool>() ? "3 channels" : "1 channel") << "; curve "
-                << m["curve"].get<std::string>() << "\n";
-      const auto& ch = m["channels"][0];
-      std::cout << "  min " << format_double(ch["gain_map_min"]) << " max " << format_double(ch["gain_map_max"])
-                << " gamma " << format_double(ch["gamma"]) << " offsets " << format_double(ch["base_offset"]) << "/"
-                << format_double(ch["alternate_offset"]) << "\n";
-    }
+    print_metadata(g);
     if (!g["apple"].is_null() && !g["apple"]["headroom"].is_null())
       std::cout << "  Apple headroom " << format_double(g["apple"]["headroom"]) << " (linear)\n";
   }

@@ -73,26 +73,6 @@ Image16 crop(const Image16& src, int x0, int y0, int w, int h) {
   return out;
 }
 
-// The clean aperture's whole-pixel rectangle (centred at (w-1)/2 + offset), if it is one.
-bool clap_rect(const heif::Clap& c, int w, int h, int& x, int& y, int& cw, int& ch) {
-  if (!c.width_d || !c.height_d || !c.horiz_off_d || !c.vert_off_d) return false;
-  if (c.width_n % c.width_d || c.height_n % c.height_d) return false;
-  const int64_t cw64 = c.width_n / c.width_d, ch64 = c.height_n / c.height_d;
-  if (cw64 <= 0 || ch64 <= 0 || cw64 > w || ch64 > h) return false;
-  auto edge = [](int32_t off_n, uint32_t off_d, int64_t size, int64_t crop, int& out) {
-    const __int128 num = __int128(2) * off_n + __int128(size - crop) * off_d, den = __int128(2) * off_d;
-    if (num % den) return false;
-    const __int128 v = num / den;
-    if (v < 0 || v + crop > size) return false;
-    out = int(v);
-    return true;
-  };
-  if (!edge(c.horiz_off_n, c.horiz_off_d, w, cw64, x) || !edge(c.vert_off_n, c.vert_off_d, h, ch64, y)) return false;
-  cw = int(cw64);
-  ch = int(ch64);
-  return true;
-}
-
 }  // namespace
 
 Result<HeifPicture> decode_heif_item(const HeifFile& hf, ByteView file, const HeifImageInfo& img,
@@ -148,8 +128,9 @@ Result<HeifPicture> decode_heif_item(const HeifFile& hf, ByteView file, const He
   bool rotated = false;
   for (uint32_t t : img.transform_order) {
     if (t == fourcc("clap") && img.clap) {
-      int x = 0, y = 0, w = 0, h = 0;
-      if (clap_rect(*img.clap, full.width(), full.height(), x, y, w, h)) full = crop(full, x, y, w, h);
+      ClapRect r;
+      if (clap_rect(*img.clap, uint32_t(full.width()), uint32_t(full.height()), r))
+        full = crop(full, int(r.x), int(r.y), int(r.width), int(r.height));
     } else if (t == fourcc("irot") && !rotated) {
       rotated = true;
       // Anticlockwise quarter turns as EXIF orientations: 90 = 8, 180 = 3, 270 = 6.

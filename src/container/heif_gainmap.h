@@ -112,6 +112,12 @@ struct HeifFile {
 // unsupported type, its data past the end of the file, over `limits`).
 Result<HeifFile> read_heif(ByteView file, const Limits& limits = {});
 
+// A clean aperture as a whole-pixel rectangle of a w x h image; false when it is not one.
+struct ClapRect {
+  uint32_t x = 0, y = 0, width = 0, height = 0;
+};
+bool clap_rect(const heif::Clap& c, uint32_t w, uint32_t h, ClapRect& out);
+
 // The displayable description of one image item (used for primary and gain map; public so
 // that the pixel layer can describe other items, e.g. thumbnails). `warnings` collects
 // non-fatal remarks.

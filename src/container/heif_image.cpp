@@ -44,28 +44,32 @@ void from_codec_config(uint32_t coded_type, const std::vector<uint8_t>& c, int& 
   }
 }
 
+}  // namespace
+
 // The clean aperture as a crop of a w x h image: the crop is centred at (w-1)/2 + horizOff,
 // so its left edge is horizOff + (w - cw)/2. Valid when every result is a whole pixel inside
 // the image (MIAF requires integers). 128-bit arithmetic: the fractions are 32-bit each.
-bool clap_crop(const heif::Clap& c, uint32_t w, uint32_t h, uint32_t& cw, uint32_t& ch) {
+bool clap_rect(const heif::Clap& c, uint32_t w, uint32_t h, ClapRect& out) {
+  if (!c.width_d || !c.height_d || !c.horiz_off_d || !c.vert_off_d) return false;
   if (c.width_n % c.width_d || c.height_n % c.height_d) return false;
   const __int128 cw128 = c.width_n / c.width_d, ch128 = c.height_n / c.height_d;
   if (cw128 == 0 || ch128 == 0 || cw128 > w || ch128 > h) return false;
-  auto edge = [](int32_t off_n, uint32_t off_d, uint32_t size, __int128 crop, __int128& out) {
+  auto edge = [](int32_t off_n, uint32_t off_d, uint32_t size, __int128 crop, __int128& o) {
     // off_n/off_d + (size - crop)/2 = (2*off_n + (size - crop)*off_d) / (2*off_d)
     const __int128 num = __int128(2) * off_n + (__int128(size) - crop) * off_d;
     const __int128 den = __int128(2) * off_d;
     if (num % den) return false;
-    out = num / den;
-    return out >= 0 && out + crop <= size;
+    o = num / den;
+    return o >= 0 && o + crop <= size;
   };
   __int128 x = 0, y = 0;
   if (!edge(c.horiz_off_n, c.horiz_off_d, w, cw128, x) || !edge(c.vert_off_n, c.vert_off_d, h, ch128, y))
     return false;
-  cw = uint32_t(cw128);
-  ch = uint32_t(ch128);
+  out = {uint32_t(x), uint32_t(y), uint32_t(cw128), uint32_t(ch128)};
   return true;
 }
+
+namespace {
 
 // Orientation bookkeeping on the 8 EXIF orientations, kept as "flip left-right (f), then
 // rotate r quarter turns clockwise" (how EXIF names 5 and 7: "mirror horizontal and rotate").
@@ -170,14 +174,14 @@ Result<HeifImageInfo> describe_heif_image(const heif::HeifStructure& s, ByteView
       if (mir->flips_top_bottom()) orient.flip_top_bottom();
       else orient.flip_left_right();
     } else if (const auto* clap = std::get_if<heif::Clap>(&p.value)) {
-      uint32_t cw = 0, ch = 0;
+      ClapRect r;
       if (info.clap) {
         warnings.push_back(where + ": more than one 'clap' (only the first is used)");
-      } else if (clap_crop(*clap, w, h, cw, ch)) {
+      } else if (clap_rect(*clap, w, h, r)) {
         info.transform_order.push_back(p.type);
         info.clap = *clap;
-        w = cw;
-        h = ch;
+        w = r.width;
+        h = r.height;
       } else {
         warnings.push_back(where + ": 'clap' does not describe a whole-pixel crop inside the image: ignored");
       }
