@@ -166,8 +166,24 @@ TEST(Process, ReferenceModeOnTheEditedPair) {
   ImageF s(sdr->width(), sdr->height(), 3);
   for (size_t i = 0; i < s.size(); ++i) s.data()[i] = srgb8_to_linear_lut()[sdr->data()[i]];
   const double shirt = mean_y(*r->hdr, 350, 900, 600, 1150) / mean_y(s, 350, 900, 600, 1150);
-  std::printf("reference mode: shirt lift %.3fx\n", shirt);
-  EXPECT_LT(shirt, 1.15);
+  const double bag = mean_y(*r->hdr, 210, 880, 300, 1080) / mean_y(s, 210, 880, 300, 1080);
+  // What the original's grade gives the same place (its white shirt) and black fabric.
+  auto osdr = decode_jpegr_sdr(original);
+  ASSERT_TRUE(osdr);
+  ImageF os(osdr->width(), osdr->height(), 3);
+  for (size_t i = 0; i < os.size(); ++i) os.data()[i] = srgb8_to_linear_lut()[osdr->data()[i]];
+  const double k = 0.8649;  // edited -> original pixels (the alignment found above)
+  auto orig_lift = [&](int x0, int y0, int x1, int y1) {
+    return mean_y(orig->rgb, int(x0 * k + 10), int(y0 * k), int(x1 * k + 10), int(y1 * k)) /
+           mean_y(os, int(x0 * k + 10), int(y0 * k), int(x1 * k + 10), int(y1 * k));
+  };
+  const double white_shirt = orig_lift(350, 900, 600, 1150), orig_bag = orig_lift(210, 880, 300, 1080);
+  std::printf("reference mode: lift shirt %.3fx (original's white shirt %.3fx), bag %.3fx (original %.3fx)\n", shirt,
+              white_shirt, bag, orig_bag);
+  // The black shirt gets what this photo's grade gives black fabric, not the white shirt's.
+  EXPECT_LT(shirt, 1.15 * orig_bag);
+  EXPECT_LT(shirt, 0.6 * white_shirt);
+  EXPECT_NEAR(bag, orig_bag, 0.15 * orig_bag);  // unedited: the original's own lift
 }
 
 TEST(Process, UnrelatedReferenceFallsBackToPredictive) {

@@ -1,4 +1,5 @@
 #include "pipeline/align.h"
+#include "pipeline/align_dense.h"
 #include "util/orientation.h"
 
 #include <opencv2/calib3d.hpp>
@@ -13,7 +14,6 @@ namespace regain {
 namespace {
 
 constexpr int kWorkSide = 1024;  // features are found on images of this longer side
-constexpr int kFineSide = 2048;  // and the transform refined on images of this one
 
 struct Prepared {
   cv::Mat gray;
@@ -102,54 +102,6 @@ Attempt try_align(const Prepared& e, const Prepared& r, bool mirrored) {
   return out;
 }
 
-// Features at 1024 px place a 12-MP transform only to a few pixels. The fit is redone on
-// images twice as large, keeping only the matches the coarse fit predicts to within a few
-// pixels, so RANSAC can use a tight threshold. `coarse` maps full-resolution edited pixels
-// to full-resolution reference pixels; returns the refined one (or `coarse` if the refined
-// fit is not clearly supported).
-cv::Mat refine(const Image8& edited, const Image8& reference, const cv::Mat& coarse, bool homography) {
-  if (std::max(edited.width(), edited.height()) <= kWorkSide &&
-      std::max(reference.width(), reference.height()) <= kWorkSide)
-    return coarse;  // already found at full resolution
-  Prepared e = prepare(edited, false, kFineSide), r = prepare(reference, false, kFineSide);
-  const cv::Mat guide = to_working(r) * coarse * to_working(e).inv();
-  auto orb = cv::ORB::create(5000, 1.2f, 4, 15, 0, 2, cv::ORB::HARRIS_SCORE, 31, 12);
-  std::vector<cv::KeyPoint> ke, kr;
-  cv::Mat de, dr;
-  orb->detectAndCompute(e.gray, cv::noArray(), ke, de);
-  orb->detectAndCompute(r.gray, cv::noArray(), kr, dr);
-  if (de.empty() || dr.empty()) return coarse;
-  cv::BFMatcher matcher(cv::NORM_HAMMING, true);  // cross-checked: the guide does the rest
-  std::vector<cv::DMatch> matches;
-  matcher.match(de, dr, matches);
-  std::vector<cv::Point2f> pe, pr;
-  for (const auto& m : matches) {
-    const cv::Point2f a = ke[m.queryIdx].pt, b = kr[m.trainIdx].pt;
-    const double* g = guide.ptr<double>();
-    const double w = g[6] * a.x + g[7] * a.y + g[8];
-    const double gx = (g[0] * a.x + g[1] * a.y + g[2]) / w, gy = (g[3] * a.x + g[4] * a.y + g[5]) / w;
-    if (std::hypot(gx - b.x, gy - b.y) < 6.0) {
-      pe.push_back(a);
-      pr.push_back(b);
-    }
-  }
-  if (pe.size() < 30) return coarse;
-  std::vector<uchar> inl;
-  cv::Mat h = cv::Mat::eye(3, 3, CV_64F);
-  if (homography) {
-    cv::Mat m = cv::findHomography(pe, pr, cv::RANSAC, 1.5, inl, 4000, 0.995);
-    if (m.empty()) return coarse;
-    h = m;
-  } else {
-    cv::Mat m = cv::estimateAffinePartial2D(pe, pr, inl, cv::RANSAC, 1.5, 4000, 0.995);
-    if (m.empty()) return coarse;
-    m.copyTo(h(cv::Rect(0, 0, 3, 2)));
-  }
-  if (cv::countNonZero(inl) < 30) return coarse;
-  cv::Mat full = to_working(r).inv() * h * to_working(e);
-  return full / full.at<double>(2, 2);
-}
-
 // Editors' lossless operations (quarter turns, mirrors, crops at whole pixels) are exact,
 // and a fit a fraction of a pixel off them would pass a full-resolution map through a
 // bilinear blur. When every corner of the edited frame lands within a pixel of such an
@@ -224,15 +176,9 @@ Result<Alignment> align_images(const Image8& edited, const Image8& reference) {
     }
     cv::Mat full = from_work * unmirror * best.h * to_work;
     full /= full.at<double>(2, 2);
-    if (a.mirrored) {
-      // Refined against the mirrored original: F maps reference pixels to mirrored ones and
-      // is its own inverse.
-      const cv::Mat F = (cv::Mat_<double>(3, 3) << -1, 0, reference.width() - 1, 0, 1, 0, 0, 0, 1);
-      full = F * refine(edited, apply_orientation(reference, 2), F * full, a.model == "homography");
-      full /= full.at<double>(2, 2);
-    } else {
-      full = refine(edited, reference, full, a.model == "homography");
-    }
+    // Features at 1024 px place a 12-MP edit only to a few pixels: the photometric fit
+    // finishes the job (a mirror is part of the transform it refines).
+    full = refine_dense(edited, reference, full, a.model == "homography");
     full = snap_to_exact(full, edited.width(), edited.height(), reference.width(), reference.height());
     for (int i = 0; i < 9; ++i) a.edited_to_ref[i] = full.at<double>(i / 3, i % 3);
     a.scale = std::sqrt(std::fabs(a.edited_to_ref[0] * a.edited_to_ref[4] - a.edited_to_ref[1] * a.edited_to_ref[3]));

@@ -187,6 +187,24 @@ Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<co
         auto r = process_image(jpeg, method == "reference" ? std::optional<std::span<const uint8_t>>(file) : std::nullopt, po);
         if (!r) return tl::unexpected(r.error());
         out = std::move(r->output);
+      } else if (method == "oracle") {
+        // The truth's own gain, written the way Reference mode writes a map: the ceiling any
+        // method can reach through an 8-bit map and the re-encoded base.
+        ImageF g(gt.ratio.cols, gt.ratio.rows, 1);
+        float gmin = 0, gmax = 0;
+        for (int r = 0; r < gt.ratio.rows; ++r)
+          for (int c = 0; c < gt.ratio.cols; ++c) {
+            const float v = std::log2(gt.ratio.at<float>(r, c));
+            g.at(c, r) = v;
+            gmin = std::min(gmin, v);
+            gmax = std::max(gmax, v);
+          }
+        ComputeOptions co;
+        co.min_log2 = gmin;
+        co.max_log2 = std::max(double(gmax), double(gmin) + 1.0 / 64);
+        REGAIN_TRY(cg, quantize_gain_map(g, co));
+        REGAIN_TRY(p, package_jpegr(jpeg, cg.map, cg.meta));
+        out = std::move(p);
       } else {
         REGAIN_TRY(p, package_jpegr(jpeg, shown_map, *iso_jr.metadata));
         out = std::move(p);
@@ -194,7 +212,7 @@ Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<co
       REGAIN_TRY(d, decode_jpegr_hdr(out));
       return std::move(d.rgb);
     };
-    for (const char* method : {"reference", "reembed", "predictive"}) {
+    for (const char* method : {"reference", "reembed", "predictive", "oracle"}) {
       REGAIN_TRY(h, run(method));
       if (h.width() != gt.sdr.cols || h.height() != gt.sdr.rows)
         return fail(ErrorCode::Internal, "evaluation: output size differs from the edit");

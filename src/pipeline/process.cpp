@@ -131,7 +131,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   po.primaries = e.primaries;
   po.threads = opt.threads;
   std::string mode = "predictive";
-  nlohmann::json alignment = nullptr, edited_share = nullptr, outside_share = nullptr;
+  nlohmann::json alignment = nullptr, edited_share = nullptr, outside_share = nullptr, copied_regions = nullptr;
   ImageF gains;
   double boost = 0;
   std::string boost_reason;
@@ -145,6 +145,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
       gains = std::move(ref.log2_gain);
       edited_share = ref.edited_share;
       outside_share = ref.outside_share;
+      copied_regions = ref.copied_regions;
       boost = opt.boost.value_or(ref.reference_headroom);
       boost_reason = opt.boost ? "given" : "the original's headroom";
       if (opt.boost) {
@@ -222,6 +223,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
             {"alignment", alignment},
             {"edited_share", edited_share},
             {"outside_reference_share", outside_share},
+            {"copied_regions", copied_regions},
             {"gain_map", {{"width", cg.map.width()}, {"height", cg.map.height()}, {"channels", cg.map.channels()}}},
             {"metadata", metadata_to_json(cg.meta)},
             {"output", {{"format", output_format_name(opt.format)}, {"bytes", r.output.size()}}},

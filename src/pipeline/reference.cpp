@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "pipeline/align.h"
+#include "pipeline/colour_gain_table.h"
+#include "pipeline/copied_content.h"
 #include "regain/codec.h"
 #include "regain/pipeline.h"
 #include "regain/synthetic.h"
@@ -22,10 +25,12 @@ struct RefRenditions {
   Image8 sdr8;      // for alignment, displayed orientation
   ImageF sdr_lin;   // linear SDR (1 channel luminance), null for HDR-only references
   ImageF hdr_lum;   // linear HDR luminance (1 channel), 1.0 = SDR white
-  // log2 gain at the original's full resolution (gain-map references). Warping this, rather
-  // than HDR and SDR separately and dividing afterwards, keeps the ratio exact at edges
-  // where a bright and a dark pixel would otherwise be averaged into one mixed ratio.
-  ImageF log2_gain;
+  // Gain (HDR over SDR luminance, linear) at the original's full resolution (gain-map
+  // references). Warping the ratio itself keeps it exact wherever the edit samples whole
+  // pixels, and between pixels it averages gains linearly: a log-domain average would
+  // under-state a highlight's gain at its edge (a dim rim round every highlight), 0.9 dB
+  // PU21 on a resized full-resolution map (acr17, `regain eval`).
+  ImageF gain;
   bool hdr_only = false;
   double headroom = 0;
   double pixels_per_map_pixel = 2;  // the original's gain-map density (HDR-only: 2)
@@ -68,9 +73,9 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
     REGAIN_TRY(sdr, decode_gainmap_sdr(bytes, d));
     r.hdr_lum = luminance(hdr->rgb, hdr->primaries);
     r.sdr_lin = luminance8(sdr, hdr->primaries);
-    r.log2_gain = ImageF(r.hdr_lum.width(), r.hdr_lum.height(), 1);
-    for (size_t i = 0, n = r.log2_gain.size(); i < n; ++i)
-      r.log2_gain.data()[i] = std::log2((r.hdr_lum.data()[i] + kOffset) / (std::max(r.sdr_lin.data()[i], 0.f) + kOffset));
+    r.gain = ImageF(r.hdr_lum.width(), r.hdr_lum.height(), 1);
+    for (size_t i = 0, n = r.gain.size(); i < n; ++i)
+      r.gain.data()[i] = (r.hdr_lum.data()[i] + kOffset) / (std::max(r.sdr_lin.data()[i], 0.f) + kOffset);
     r.sdr8 = std::move(sdr);
     r.headroom = hdr->headroom;
     return r;
@@ -128,6 +133,16 @@ ImageF outside_mask(const Alignment& a, int mw, int mh, double map_to_edited, in
   return out;
 }
 
+// sRGB-encoded colour in [0,1] per map pixel (area average of the codes).
+ImageF rgb_to_map(const Image8& rgb, int mw, int mh) {
+  cv::Mat src(rgb.height(), rgb.width(), CV_8UC3, const_cast<uint8_t*>(rgb.data())), f;
+  src.convertTo(f, CV_32FC3, 1.0 / 255);
+  ImageF out(mw, mh, 3);
+  cv::Mat dst(mh, mw, CV_32FC3, out.data());
+  cv::resize(f, dst, dst.size(), 0, 0, cv::INTER_AREA);
+  return out;
+}
+
 ImageF box_to_map(const ImageF& full, int mw, int mh) {
   ImageF out(mw, mh, 1);
   cv::Mat src(full.height(), full.width(), CV_32FC1, const_cast<float*>(full.data()));
@@ -176,6 +191,44 @@ ToneCurve fit_curve(const std::vector<float>& xs, const std::vector<float>& ys) 
   return c;
 }
 
+// Push-pull fill (Gortler et al. 1996): values where `known` > 0, smoothly continued into the
+// gaps from all sides, at whatever scale the gap needs (one image pyramid, no parameters).
+ImageF push_pull(const ImageF& v, const ImageF& known) {
+  std::vector<cv::Mat> wv{cv::Mat()}, w{cv::Mat()};
+  cv::Mat v0(v.height(), v.width(), CV_32FC1, const_cast<float*>(v.data()));
+  cv::Mat k0(known.height(), known.width(), CV_32FC1, const_cast<float*>(known.data()));
+  wv[0] = v0.mul(k0);
+  w[0] = k0.clone();
+  // Pull: weighted sums down to a single pixel.
+  while (wv.back().cols > 1 || wv.back().rows > 1) {
+    cv::Mat a, b;
+    const cv::Size half((wv.back().cols + 1) / 2, (wv.back().rows + 1) / 2);
+    cv::resize(wv.back(), a, half, 0, 0, cv::INTER_AREA);
+    cv::resize(w.back(), b, half, 0, 0, cv::INTER_AREA);
+    wv.push_back(a);
+    w.push_back(b);
+  }
+  // Push: each level keeps its own average where it has enough support and takes the
+  // coarser level's where it has none.
+  cv::Mat filled;
+  for (int l = int(wv.size()) - 1; l >= 0; --l) {
+    cv::Mat cur(wv[l].size(), CV_32FC1);
+    cv::Mat up;
+    if (!filled.empty()) cv::resize(filled, up, wv[l].size(), 0, 0, cv::INTER_LINEAR);
+    for (int r = 0; r < cur.rows; ++r)
+      for (int c = 0; c < cur.cols; ++c) {
+        const float ww = w[l].at<float>(r, c);
+        const float own = ww > 1e-6f ? wv[l].at<float>(r, c) / ww : 0.f;
+        const float a = std::min(1.f, ww * 4.f);  // a quarter of a pixel's support is enough
+        cur.at<float>(r, c) = up.empty() ? own : a * own + (1 - a) * up.at<float>(r, c);
+      }
+    filled = cur;
+  }
+  ImageF out(v.width(), v.height(), 1);
+  std::memcpy(out.data(), filled.ptr<float>(), out.size() * sizeof(float));
+  return out;
+}
+
 }  // namespace
 
 Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, Primaries primaries,
@@ -210,7 +263,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   // Reference quantities warped into the edited frame.
   ImageF r_hdr = warp_to_map(ref.hdr_lum, al, mw, mh, map_to_edited);
   ImageF r_sdr = ref.hdr_only ? ImageF() : warp_to_map(ref.sdr_lin, al, mw, mh, map_to_edited);
-  ImageF r_gain = ref.hdr_only ? ImageF() : warp_to_map(ref.log2_gain, al, mw, mh, map_to_edited);
+  ImageF r_gain = ref.hdr_only ? ImageF() : warp_to_map(ref.gain, al, mw, mh, map_to_edited);
 
   ImageF outside = outside_mask(al, mw, mh, map_to_edited, ref.hdr_lum.width(), ref.hdr_lum.height());
   // Content-change detection against a tone curve fitted on all covered pixels.
@@ -245,7 +298,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
     // The original's gain; for an HDR-only reference, HDR over the edited SDR itself.
     g_ref.data()[i] = ref.hdr_only
                           ? std::log2((r_hdr.data()[i] + kOffset) / (std::max(e_lum.data()[i], 0.f) + kOffset))
-                          : r_gain.data()[i];
+                          : std::log2(std::max(r_gain.data()[i], 1e-6f));
   }
   // Differences are judged over ~6 edited pixels whatever the map density: re-encoding noise
   // and sub-pixel misalignment at edges are not edits.
@@ -253,6 +306,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   // Both sides are low-passed before they are compared: the edited image and the warped
   // reference went through different resamplers, which disagree on fine texture (foliage
   // against sky) by far more than the threshold even where nothing was edited.
+  const ImageF pe_raw = pe_img, ref_raw = diff;  // unblurred, for copy detection
   cv::Mat dm = as_mat(diff), pm = as_mat(pe_img);
   cv::GaussianBlur(dm, dm, cv::Size(), 6.0 * px, 6.0 * px, cv::BORDER_REPLICATE);
   cv::GaussianBlur(pm, pm, cv::Size(), 6.0 * px, 6.0 * px, cv::BORDER_REPLICATE);
@@ -269,6 +323,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   cv::Mat cm = as_mat(changed), om = as_mat(outside);
   const int k_open = std::max(3, int(12 * px) | 1), k_grow = std::max(5, int(20 * px) | 1);
   cv::morphologyEx(cm, cm, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {k_open, k_open}));
+  const ImageF changed_core = changed;  // before growing: what copy detection looks for
   cv::dilate(cm, cm, cv::getStructuringElement(cv::MORPH_ELLIPSE, {k_grow, k_grow}));
   ImageF weight(mw, mh, 1);  // 1 = original's gain, 0 = predicted
   for (size_t i = 0; i < n; ++i) weight.data()[i] = 1.f - std::max(changed.data()[i], outside.data()[i]);
@@ -286,10 +341,37 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   ImageF pred_shown = apply_orientation(pred.log2_gain, orientation);
   ImageF pred_map = pred_shown.width() == mw && pred_shown.height() == mh ? std::move(pred_shown)
                                                                             : box_to_map(pred_shown, mw, mh);
+  // New content takes the gain this photo's grade gives its colour (the predictor where the
+  // colour was never seen); the fill's offset from the kept gain around each gap is then
+  // carried into the gap, so it meets the kept gain without a step and the feathered seam
+  // does not pull foreign gain into unchanged pixels.
+  ImageF known(mw, mh, 1), fill(mw, mh, 1), offset(mw, mh, 1);
+  for (size_t i = 0; i < n; ++i) known.data()[i] = (changed.data()[i] > 0 || outside.data()[i] > 0) ? 0.f : 1.f;
+  const ImageF e_rgb = rgb_to_map(shown, mw, mh);
+  const ColourGainTable table(e_rgb, g_ref, known);
+  for (size_t i = 0; i < n; ++i) {
+    fill.data()[i] = table.lookup(e_rgb.data() + 3 * i).value_or(pred_map.data()[i]);
+    offset.data()[i] = g_ref.data()[i] - fill.data()[i];
+  }
+  ImageF carried = push_pull(offset, known);
+  // Content copied from elsewhere in the photo takes the gain of its source.
+  ImageF copied(mw, mh, 1);
+  out.copied_regions = find_copied_content(pe_raw, ref_raw, changed_core, g_ref, fill, copied);
+  // The carried offset belongs to the band the change mask was grown by (unchanged content
+  // given up for a soft seam); deeper in, the new content's own fill stands (a copied tree
+  // in the sky must not inherit the sky's gain). Full strength half a grow width from the
+  // kept pixels, none a whole width in (smoothstep).
+  cv::Mat k8, dist;
+  as_mat(known).convertTo(k8, CV_8U, 255);
+  cv::distanceTransform(255 - k8, dist, cv::DIST_L2, 3);
+  for (size_t i = 0; i < n; ++i) {
+    const float t = std::clamp(2.f * dist.ptr<float>()[i] / float(k_grow) - 1.f, 0.f, 1.f);
+    carried.data()[i] = copied.data()[i] > 0 ? 0.f : carried.data()[i] * (1 - t * t * (3 - 2 * t));
+  }
   ImageF g(mw, mh, 1);
   for (size_t i = 0; i < n; ++i) {
     const float w = weight.data()[i];
-    g.data()[i] = w * g_ref.data()[i] + (1 - w) * pred_map.data()[i];
+    g.data()[i] = w * g_ref.data()[i] + (1 - w) * (fill.data()[i] + carried.data()[i]);
   }
   out.log2_gain = apply_orientation(g, inverse_orientation(orientation));
   out.map_scale = scale;

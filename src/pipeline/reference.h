@@ -20,6 +20,7 @@ struct ReferenceOutcome {
   nlohmann::json alignment;       // transform found (null when none)
   double edited_share = 0;        // map pixels whose content differs from the original
   double outside_share = 0;       // map pixels the original does not cover
+  int copied_regions = 0;         // edited regions whose content was copied from elsewhere
   double reference_headroom = 0;  // stops, of the original
   int map_scale = 4;              // edited pixels per map pixel
   std::vector<std::string> warnings;
