@@ -1,6 +1,8 @@
 // process_image in Predictive mode on the real AI-edited photo and on generated scenes.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "container/jpeg_segments.h"
 #include "regain/jpegr.h"
 #include "regain/pipeline.h"
@@ -184,6 +186,35 @@ TEST(Process, ReferenceModeOnTheEditedPair) {
   EXPECT_LT(shirt, 1.15 * orig_bag);
   EXPECT_LT(shirt, 0.6 * white_shirt);
   EXPECT_NEAR(bag, orig_bag, 0.15 * orig_bag);  // unedited: the original's own lift
+  // Side by side for people (not checked): edited SDR | original HDR | ours, both HDR
+  // renditions through the same global tone map, at the edit's height.
+  auto view = [](const ImageF& hdr) {
+    ImageF scaled = hdr;
+    for (auto& v : scaled.span()) v *= 1.5f;  // SDR white at ~0.6, headroom visible above it
+    return tone_map_to_sdr(scaled);
+  };
+  auto resized = [](const Image8& img, int h) {
+    const int w = int(std::lround(double(img.width()) * h / img.height()));
+    Image8 out(w, h, 3);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        for (int c = 0; c < 3; ++c)
+          out.row(y)[3 * x + c] = img.row(std::min(img.height() - 1, y * img.height() / h))[3 * std::min(img.width() - 1, x * img.width() / w) + c];
+    return out;
+  };
+  const Image8 panels[3] = {*sdr, resized(view(orig->rgb), sdr->height()), view(*r->hdr)};
+  int total = 0;
+  for (const auto& p : panels) total += p.width() + 16;
+  Image8 side(total - 16, sdr->height(), 3);
+  std::fill(side.data(), side.data() + side.size(), uint8_t(255));
+  for (int x0 = 0, i = 0; i < 3; x0 += panels[i].width() + 16, ++i)
+    for (int y = 0; y < side.height(); ++y)
+      std::copy(panels[i].row(y), panels[i].row(y) + 3 * panels[i].width(), side.row(y) + 3 * x0);
+  auto png = encode_png8(side);
+  ASSERT_TRUE(png);
+  const auto out_path = test::scratch_dir("edited_pair") / "side_by_side.png";
+  std::ofstream(out_path, std::ios::binary).write(reinterpret_cast<const char*>(png->data()), std::streamsize(png->size()));
+  std::printf("reference mode: side-by-side picture: %s\n", out_path.c_str());
 }
 
 TEST(Process, UnrelatedReferenceFallsBackToPredictive) {
