@@ -1,3 +1,4 @@
+#include "pipeline/cv_view.h"
 #include "pipeline/align.h"
 #include "pipeline/align_dense.h"
 #include "util/orientation.h"
@@ -28,9 +29,8 @@ cv::Mat to_working(const Prepared& p) {
 }
 
 Prepared prepare(const Image8& img, bool mirror, int side = kWorkSide) {
-  cv::Mat rgb(img.height(), img.width(), CV_8UC3, const_cast<uint8_t*>(img.data()));
   cv::Mat gray;
-  cv::cvtColor(rgb, gray, cv::COLOR_RGB2GRAY);
+  cv::cvtColor(cv_view(img), gray, cv::COLOR_RGB2GRAY);
   const double s = std::min(1.0, double(side) / std::max(img.width(), img.height()));
   if (s < 1.0) cv::resize(gray, gray, cv::Size(), s, s, cv::INTER_AREA);
   if (mirror) cv::flip(gray, gray, 1);

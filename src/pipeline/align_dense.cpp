@@ -1,3 +1,4 @@
+#include "pipeline/cv_view.h"
 #include "pipeline/align_dense.h"
 
 #include <opencv2/imgproc.hpp>
@@ -21,9 +22,8 @@ struct Level {
 // Gray at scale `s`, smoothed a little (Lucas-Kanade wants smooth gradients) and locally
 // normalised: zero mean, unit contrast over 17x17 px, so exposure and curve edits cancel.
 Level make_level(const Image8& img, double s) {
-  cv::Mat rgb(img.height(), img.width(), CV_8UC3, const_cast<uint8_t*>(img.data()));
   cv::Mat g;
-  cv::cvtColor(rgb, g, cv::COLOR_RGB2GRAY);
+  cv::cvtColor(cv_view(img), g, cv::COLOR_RGB2GRAY);
   if (s < 1.0) cv::resize(g, g, cv::Size(std::max(8, int(std::lround(img.width() * s))), std::max(8, int(std::lround(img.height() * s)))), 0, 0, cv::INTER_AREA);
   const double sx = double(g.cols) / img.width(), sy = double(g.rows) / img.height();
   cv::Mat f, mu, d, var;
@@ -74,17 +74,20 @@ Fit lucas_kanade(const cv::Mat& T, const cv::Mat& R, const cv::Matx33d& M, const
   std::vector<float> mags;
   mags.reserve(size_t(T.rows) * T.cols);
   for (int y = 2; y < T.rows - 2; ++y)
-    for (int x = 2; x < T.cols - 2; ++x) mags.push_back(std::hypot(gx.at<float>(y, x), gy.at<float>(y, x)));
+    for (int x = 2; x < T.cols - 2; ++x) {
+      const float u = gx.at<float>(y, x), v = gy.at<float>(y, x);
+      mags.push_back(u * u + v * v);  // squared: only the order matters
+    }
   if (mags.size() < 2000) return fit;
   const size_t keep = std::min(mags.size() * 2 / 5, size_t(kMaxSamples));
   std::nth_element(mags.begin(), mags.begin() + (mags.size() - keep), mags.end());
-  const float thr = std::max(mags[mags.size() - keep], 0.05f);
+  const float thr2 = std::max(mags[mags.size() - keep], 0.05f * 0.05f);
   std::vector<Sample> samples;
   samples.reserve(keep);
   for (int y = 2; y < T.rows - 2; ++y)
     for (int x = 2; x < T.cols - 2; ++x) {
       const double dx = gx.at<float>(y, x) * sc, dy = gy.at<float>(y, x) * sc;
-      if (std::hypot(dx, dy) < thr * sc) continue;
+      if (dx * dx + dy * dy < thr2 * sc * sc) continue;
       const double xn = (x - cx) / sc, yn = (y - cy) / sc;
       Sample s{float(x), float(y), T.at<float>(y, x), {}};
       const double row[8] = {dx * xn, dy * xn, dx * yn, dy * yn, dx, dy,

@@ -1,3 +1,4 @@
+#include "pipeline/cv_view.h"
 #include "pipeline/copied_content.h"
 
 #include <opencv2/imgproc.hpp>
@@ -14,15 +15,14 @@ constexpr double kMinCorrelation = 0.5;   // the box also holds unchanged pixels
 constexpr double kMinTexture = 0.04;       // perceptual std-dev of the region's box
 constexpr float kPixelTolerance = 0.06f;  // perceptual units: re-encoding noise, not content
 
-cv::Mat view(const ImageF& img) { return cv::Mat(img.height(), img.width(), CV_32FC1, const_cast<float*>(img.data())); }
 }  // namespace
 
 int find_copied_content(const ImageF& edited, const ImageF& reference, const ImageF& changed,
                         const ImageF& ref_gain, ImageF& gain, ImageF& found) {
   cv::Mat mask8, labels, stats, centroids;
-  view(changed).convertTo(mask8, CV_8U, 255);
+  cv_view(changed).convertTo(mask8, CV_8U, 255);
   const int n = cv::connectedComponentsWithStats(mask8, labels, stats, centroids, 8, CV_32S);
-  const cv::Mat e = view(edited), r = view(reference), g = view(ref_gain);
+  const cv::Mat e = cv_view(edited), r = cv_view(reference), g = cv_view(ref_gain);
   int hits = 0;
   for (int c = 1; c < n; ++c) {
     if (stats.at<int>(c, cv::CC_STAT_AREA) < kMinArea) continue;

@@ -1,3 +1,4 @@
+#include "pipeline/cv_view.h"
 #include "pipeline/reference.h"
 
 #include <opencv2/imgproc.hpp>
@@ -97,13 +98,11 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
   return fail(ErrorCode::Unsupported, std::string("reference must be a gain-map JPEG/HEIC/AVIF or an HDR image, not ") + file_type_name(t));
 }
 
-cv::Mat as_mat(ImageF& img) { return cv::Mat(img.height(), img.width(), CV_32FC1, img.data()); }
-
 // Samples `src` (reference pixels) at each map pixel of the edited frame (edges replicated;
 // what lies outside the original is decided geometrically by outside_mask).
 ImageF warp_to_map(const ImageF& src, const Alignment& a, int mw, int mh, double map_to_edited) {
   ImageF blurred = src;
-  cv::Mat b = as_mat(blurred);
+  cv::Mat b = cv_view(blurred);
   // Pre-filter: a map pixel covers ~(scale * map_to_edited) reference pixels.
   const double sigma = 0.5 * a.scale * map_to_edited;
   if (sigma > 0.6) cv::GaussianBlur(b, b, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
@@ -113,7 +112,7 @@ ImageF warp_to_map(const ImageF& src, const Alignment& a, int mw, int mh, double
   cv::Mat h(3, 3, CV_64F, const_cast<double*>(a.edited_to_ref.data()));
   cv::Mat m = h * s;
   ImageF out(mw, mh, 1);
-  cv::Mat o = as_mat(out);
+  cv::Mat o = cv_view(out);
   cv::warpPerspective(b, o, m, o.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
   return out;
 }
@@ -135,19 +134,18 @@ ImageF outside_mask(const Alignment& a, int mw, int mh, double map_to_edited, in
 
 // sRGB-encoded colour in [0,1] per map pixel (area average of the codes).
 ImageF rgb_to_map(const Image8& rgb, int mw, int mh) {
-  cv::Mat src(rgb.height(), rgb.width(), CV_8UC3, const_cast<uint8_t*>(rgb.data())), f;
-  src.convertTo(f, CV_32FC3, 1.0 / 255);
+  cv::Mat f;
+  cv_view(rgb).convertTo(f, CV_32FC3, 1.0 / 255);
   ImageF out(mw, mh, 3);
-  cv::Mat dst(mh, mw, CV_32FC3, out.data());
+  cv::Mat dst = cv_view(out);
   cv::resize(f, dst, dst.size(), 0, 0, cv::INTER_AREA);
   return out;
 }
 
 ImageF box_to_map(const ImageF& full, int mw, int mh) {
   ImageF out(mw, mh, 1);
-  cv::Mat src(full.height(), full.width(), CV_32FC1, const_cast<float*>(full.data()));
-  cv::Mat dst = as_mat(out);
-  cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
+  cv::Mat dst = cv_view(out);
+  cv::resize(cv_view(full), dst, dst.size(), 0, 0, cv::INTER_AREA);
   return out;
 }
 
@@ -195,8 +193,7 @@ ToneCurve fit_curve(const std::vector<float>& xs, const std::vector<float>& ys) 
 // gaps from all sides, at whatever scale the gap needs (one image pyramid, no parameters).
 ImageF push_pull(const ImageF& v, const ImageF& known) {
   std::vector<cv::Mat> wv{cv::Mat()}, w{cv::Mat()};
-  cv::Mat v0(v.height(), v.width(), CV_32FC1, const_cast<float*>(v.data()));
-  cv::Mat k0(known.height(), known.width(), CV_32FC1, const_cast<float*>(known.data()));
+  const cv::Mat v0 = cv_view(v), k0 = cv_view(known);
   wv[0] = v0.mul(k0);
   w[0] = k0.clone();
   // Pull: weighted sums down to a single pixel.
@@ -307,7 +304,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   // reference went through different resamplers, which disagree on fine texture (foliage
   // against sky) by far more than the threshold even where nothing was edited.
   const ImageF pe_raw = pe_img, ref_raw = diff;  // unblurred, for copy detection
-  cv::Mat dm = as_mat(diff), pm = as_mat(pe_img);
+  cv::Mat dm = cv_view(diff), pm = cv_view(pe_img);
   cv::GaussianBlur(dm, dm, cv::Size(), 6.0 * px, 6.0 * px, cv::BORDER_REPLICATE);
   cv::GaussianBlur(pm, pm, cv::Size(), 6.0 * px, 6.0 * px, cv::BORDER_REPLICATE);
   for (size_t i = 0; i < n; ++i) diff.data()[i] = std::fabs(pe_img.data()[i] - diff.data()[i]);
@@ -320,14 +317,14 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   out.outside_share = double(n_outside) / n;
   // Clean the change mask (isolated pixels are noise), grow it a little, and feather both
   // masks so the seams between original and predicted gain are soft.
-  cv::Mat cm = as_mat(changed), om = as_mat(outside);
+  cv::Mat cm = cv_view(changed), om = cv_view(outside);
   const int k_open = std::max(3, int(12 * px) | 1), k_grow = std::max(5, int(20 * px) | 1);
   cv::morphologyEx(cm, cm, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {k_open, k_open}));
   const ImageF changed_core = changed;  // before growing: what copy detection looks for
   cv::dilate(cm, cm, cv::getStructuringElement(cv::MORPH_ELLIPSE, {k_grow, k_grow}));
   ImageF weight(mw, mh, 1);  // 1 = original's gain, 0 = predicted
   for (size_t i = 0; i < n; ++i) weight.data()[i] = 1.f - std::max(changed.data()[i], outside.data()[i]);
-  cv::Mat wm = as_mat(weight);
+  cv::Mat wm = cv_view(weight);
   cv::GaussianBlur(wm, wm, cv::Size(), 8.0 * px, 8.0 * px, cv::BORDER_REPLICATE);
   for (size_t i = 0; i < n; ++i)
     if (outside.data()[i] > 0) weight.data()[i] = 0;  // no gain where the original has none
@@ -362,7 +359,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   // in the sky must not inherit the sky's gain). Full strength half a grow width from the
   // kept pixels, none a whole width in (smoothstep).
   cv::Mat k8, dist;
-  as_mat(known).convertTo(k8, CV_8U, 255);
+  cv_view(known).convertTo(k8, CV_8U, 255);
   cv::distanceTransform(255 - k8, dist, cv::DIST_L2, 3);
   for (size_t i = 0; i < n; ++i) {
     const float t = std::clamp(2.f * dist.ptr<float>()[i] / float(k_grow) - 1.f, 0.f, 1.f);
