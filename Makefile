@@ -1,7 +1,7 @@
 # Two entry points (see README): `make demo` and `make test`. Both install what they need.
 BUILD ?= build
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench model clean
 deps:
 	bash scripts/install-deps.sh
 
@@ -20,6 +20,20 @@ bench: build
 	# onnxruntime-node for `regain bench --model` (bundled CPU binaries; benchmarks only).
 	[ -d tests/gmnet/ort/node_modules/onnxruntime-node ] || \
 	  (cd tests/gmnet/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+
+# The default learned predictor, reproduced from the photos whose licences allow shipping a
+# model trained on them: ../shared/train's use="train" files and the permissively licensed
+# corpus files (BSD-2/BSD-3/MIT/Apache-2.0/CC-BY-4.0). Fixed seed; bit-exact for the same
+# build and files, whatever the thread count.
+CORPUS ?= ../shared/corpus
+MODEL_CORPUS = $(CORPUS)/jpeg/seine_sdr_gainmap_srgb.jpg $(CORPUS)/jpeg/paris_exif_xmp_gainmap_littleendian.jpg \
+  $(CORPUS)/jpeg/apple_gainmap_old.jpg $(CORPUS)/jpeg/pixel6pro_ultrahdr_01.jpg $(CORPUS)/jpeg/acr17_iso_xmp_3ch_small.jpg \
+  $(CORPUS)/jpeg/acr16_xmp_only_3ch.jpg $(CORPUS)/heif/iphone15pro_ios18_tmap_rotated.heic \
+  $(CORPUS)/heif/iphone13pro_ios16_apple_v1.heic $(CORPUS)/heif/samsung_s25u_tmap_3ch.heic
+model: build
+	SOURCE_DATE_EPOCH=1796601600 $(BUILD)/regain train --manifest ../shared/train/manifest.json --use train \
+	  --val-use eval-only $(MODEL_CORPUS) --epochs 12 --seed 1 --name regain-default --out models/regain-default.rglm
+	cmake --build $(BUILD)
 
 clean:
 	rm -rf build build-asan out

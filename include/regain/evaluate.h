@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "regain/error.h"
+#include "regain/image.h"
+#include "regain/predict.h"
 
 namespace regain {
 
@@ -28,5 +30,29 @@ struct EvalRow {
 Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<const uint8_t> gain_map_jpeg);
 nlohmann::json eval_rows_to_json(const std::vector<EvalRow>& rows);
 double pu21_encode(double nits);
+
+// Predictive mode against a real photo's own HDR (any gain-map file regain reads): its SDR
+// base through each predictor (map quantised and applied as `regain process` writes it), in
+// log2 luminance at 512 px wide over pixels above 0.5 % of SDR white. The first row of each
+// file is "none" (no gain at all).
+struct HdrError {
+  double abs = 0, struc = 0, pu_psnr = 0;
+};
+// pred, truth: linear RGB (1.0 = SDR white); sdr: the 8-bit sRGB-encoded SDR they were made
+// from (the mask); all the same size and primaries. Scored as above.
+HdrError compare_hdr(const ImageF& pred, const ImageF& truth, const Image8& sdr, Primaries primaries);
+
+struct PredictiveRow {
+  std::string file, method;
+  double abs = 0;     // mean |log2 Y error|, stops
+  double struc = 0;   // the same after removing the median error
+  double pu_psnr = 0; // PU21 PSNR (peak = PU21(10000 cd/m2))
+  double boost = 0;   // headroom the predictor chose, stops
+};
+// `renditions`, when given, receives the scored images at 512 px wide (linear, displayed):
+// the SDR, the photo's own HDR, then one per predictor (for side-by-side pictures).
+Result<std::vector<PredictiveRow>> evaluate_predictive_file(const std::string& name, std::span<const uint8_t> file,
+                                                            const std::vector<const Predictor*>& predictors,
+                                                            std::vector<ImageF>* renditions = nullptr);
 
 }  // namespace regain

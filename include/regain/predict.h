@@ -16,6 +16,7 @@ struct PredictOptions {
   std::optional<double> boost;  // maximum headroom in stops; default chosen from the scene
   int scale = 4;                // map = ceil(W/scale) x ceil(H/scale)
   Primaries primaries = Primaries::BT709;  // of the SDR pixels
+  int orientation = 1;          // EXIF orientation of the SDR (learned models see it as displayed)
   int threads = 0;
 };
 
@@ -36,6 +37,8 @@ class Predictor {
 // The built-in predictor: lifts light sources, speculars, sky and other bright regions,
 // leaves skin, mid-tones and shadows alone, smooths edge-aware (guided filter).
 std::unique_ptr<Predictor> make_builtin_predictor();
+// The default: the learned model built into the binary (regain/learned.h).
+std::unique_ptr<Predictor> make_default_predictor();
 
 // Edge-aware smoothing (He et al. guided filter) of `p` guided by `guide`, both 1 channel
 // and the same size; radius in pixels, eps on the guide's variance.

@@ -20,7 +20,7 @@ struct ProcessOptions {
   std::optional<double> boost;          // stops; default chosen from the scene
   OutputFormat format = OutputFormat::Jpeg;
   bool want_hdr = false;                // also return the HDR rendition (--hdr-out)
-  const Predictor* predictor = nullptr; // null: the built-in predictor
+  const Predictor* predictor = nullptr; // null: the default (the embedded learned model)
   int threads = 0;
   Limits limits;
   // When set and it becomes true, processing stops at the next stage boundary and returns

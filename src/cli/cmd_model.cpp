@@ -5,25 +5,57 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <fstream>
 #include <random>
 
 #include <sys/resource.h>
 
 #include "cli/common.h"
 #include "regain/gmnet.h"
+#include "regain/learned.h"
+#include "cli/io.h"
 
 #include <nlohmann/json.hpp>
 
 namespace regain::cli {
 
 void add_model_options(CLI::App& cmd, std::string& model, int& scale, std::string& precision) {
-  cmd.add_option("--model", model, "Learned predictor: GMNet weights (torch.save .pth or .rgm)");
+  cmd.add_option("--model", model, "Predictor model: a regain model (.rglm, from `regain train`) or GMNet weights (.pth/.rgm)");
   cmd.add_option("--model-scale", scale, "The model's input downscale (2 for the real-world GMNet weights)")
       ->check(CLI::Range(1, 16));
   cmd.add_option("--precision", precision, "Model arithmetic: auto (bf16 on CPUs with AMX, else fp32), fp32, bf16");
 }
 
+void add_predictor_option(CLI::App& cmd, std::string& predictor) {
+  cmd.add_option("--predictor", predictor,
+                 "Predictive mode: default (the built-in learned model), heuristic (builtin-highlight-v1)")
+      ->check(CLI::IsMember({"default", "learned", "heuristic"}));
+}
+
+namespace {
+bool is_learned_model_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[4] = {};
+  f.read(magic, 4);
+  return f.gcount() == 4 && std::string(magic, 4) == "RGLM";
+}
+}  // namespace
+
+Result<std::unique_ptr<Predictor>> choose_predictor(const std::string& predictor, const std::string& model, int scale,
+                                                    const std::string& precision) {
+  if (!model.empty()) {
+    if (predictor == "heuristic") return fail(ErrorCode::InvalidInput, "--predictor heuristic takes no --model");
+    return load_model_predictor(model, scale, precision);
+  }
+  if (predictor == "heuristic") return make_builtin_predictor();
+  return std::unique_ptr<Predictor>();
+}
+
 Result<std::unique_ptr<Predictor>> load_model_predictor(const std::string& path, int scale, const std::string& precision) {
+  if (is_learned_model_file(path)) {
+    REGAIN_TRY(m, learned::load_model(path));
+    return learned::make_learned_predictor(std::make_shared<const learned::Model>(std::move(m)));
+  }
   REGAIN_TRY(prec, gmnet::parse_precision(precision));
   REGAIN_TRY(w, gmnet::load_weights(path));
   REGAIN_TRY(engine, gmnet::Engine::create(w, prec));
@@ -41,7 +73,7 @@ Runner add_model(CLI::App& app) {
   convert->add_option("in", *in, "GMNet state_dict saved with torch.save (.pth)")->required();
   convert->add_option("out", *out, "Output .rgm")->required();
   auto* info = cmd->add_subcommand("info", "Check a weights file against the network");
-  info->add_option("file", *in, "Weights (.pth or .rgm)")->required();
+  info->add_option("file", *in, "A regain model (.rglm, or 'default' for the built-in one) or GMNet weights (.pth/.rgm)")->required();
   auto* bench = cmd->add_subcommand("bench", "Time the network on random input (model-input size)");
   auto size = std::make_shared<std::vector<int>>(std::vector<int>{1024, 768});
   auto prec = std::make_shared<std::string>("auto");
@@ -55,6 +87,23 @@ Runner add_model(CLI::App& app) {
   bench->add_option("--tile", *tile, "Tile size (0 = whole image)");
   bench->add_option("--reps", *reps, "Timed runs (after one warm-up)");
   return [=]() -> int {
+    if (info->parsed() && (is_learned_model_file(*in) || *in == "default")) {
+      std::shared_ptr<const learned::Model> m;
+      if (*in == "default") {
+        m = learned::default_model();
+        if (!m) return report(Error{ErrorCode::NotFound, "this build has no embedded model"});
+      } else {
+        auto lm = learned::load_model(*in);
+        if (!lm) return report(lm.error(), *in);
+        m = std::make_shared<const learned::Model>(std::move(*lm));
+      }
+      std::vector<int> widths{m->feature_count()};
+      for (const auto& l : m->layers) widths.push_back(l.out);
+      const nlohmann::json j = {{"architecture", "pixel-mlp"}, {"layers", widths}, {"parameters", m->parameter_count()},
+                                {"work_side", m->work_side}, {"bytes", learned::serialize_model(*m).size()}, {"info", m->info}};
+      std::cout << j.dump(2) << "\n";
+      return kOk;
+    }
     auto w = gmnet::load_weights(*in);
     if (!w) return report(w.error(), *in);
     if (bench->parsed()) {

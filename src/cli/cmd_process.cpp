@@ -23,7 +23,8 @@ struct Opts {
   std::optional<double> boost;
   bool json = false;
   int jobs = 1;
-  std::string model, precision = "auto";  // learned predictor (GMNet weights)
+  std::string model, precision = "auto";  // predictor model (.rglm or GMNet weights)
+  std::string predictor = "default";
   int model_scale = 2;
 };
 
@@ -155,16 +156,14 @@ Runner add_process(CLI::App& app) {
   cmd->add_option("--jobs", o->jobs, "Batch: files processed in parallel")->check(CLI::Range(1, 64));
   cmd->add_flag("--json", o->json, "Print the metadata JSON (an array in batch mode)");
   add_model_options(*cmd, o->model, o->model_scale, o->precision);
+  add_predictor_option(*cmd, o->predictor);
   return [=]() -> int {
     ProcessOptions po;
     po.boost = o->boost;
-    std::unique_ptr<Predictor> model;
-    if (!o->model.empty()) {
-      auto m = load_model_predictor(o->model, o->model_scale, o->precision);
-      if (!m) return report(m.error(), o->model);
-      model = std::move(*m);
-      po.predictor = model.get();
-    }
+    auto chosen = choose_predictor(o->predictor, o->model, o->model_scale, o->precision);
+    if (!chosen) return report(chosen.error(), o->model);
+    std::unique_ptr<Predictor> model = std::move(*chosen);
+    po.predictor = model.get();
     auto fmt = parse_output_format(o->format);
     if (!fmt) return report(Error{ErrorCode::InvalidInput, "--format must be jpeg, heic or avif"});
     po.format = *fmt;

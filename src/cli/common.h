@@ -43,9 +43,16 @@ Runner add_eval(CLI::App& app);
 Runner add_master(CLI::App& app);
 Runner add_serve(CLI::App& app);
 Runner add_model(CLI::App& app);
+Runner add_train(CLI::App& app);
 // --model FILE, --model-scale N, --precision auto|fp32|bf16 (learned predictor), and loading it.
+// --predictor default|learned|heuristic picks the predictor when no --model is given.
 void add_model_options(CLI::App& cmd, std::string& model, int& scale, std::string& precision);
+void add_predictor_option(CLI::App& cmd, std::string& predictor);
+// A learned model (.rglm) or GMNet weights (.pth/.rgm), sniffed from the file.
 Result<std::unique_ptr<Predictor>> load_model_predictor(const std::string& path, int scale, const std::string& precision);
+// The predictor named by --predictor (and --model when given); null means the default.
+Result<std::unique_ptr<Predictor>> choose_predictor(const std::string& predictor, const std::string& model, int scale,
+                                                    const std::string& precision);
 // `regain bench --model`: GMNet on oneDNN against onnxruntime-node (bench_gmnet.cpp).
 int run_gmnet_bench(const std::string& model, const std::string& onnx, const std::string& ort_dir, int reps, bool json);
 // Threads for each job's kernels when `jobs` files run at once.

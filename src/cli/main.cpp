@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   add(add_master);
   add(add_serve);
   add(add_model);
+  add(add_train);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

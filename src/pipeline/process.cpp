@@ -124,11 +124,12 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   const double load_ms = ms_since(t0);
 
   const auto t1 = Clock::now();
-  auto builtin = make_builtin_predictor();
-  const Predictor& predictor = opt.predictor ? *opt.predictor : *builtin;
+  auto fallback = opt.predictor ? nullptr : make_default_predictor();
+  const Predictor& predictor = opt.predictor ? *opt.predictor : *fallback;
   PredictOptions po;
   po.boost = opt.boost;
   po.primaries = e.primaries;
+  po.orientation = e.orientation;
   po.threads = opt.threads;
   std::string mode = "predictive";
   nlohmann::json alignment = nullptr, edited_share = nullptr, outside_share = nullptr, copied_regions = nullptr;

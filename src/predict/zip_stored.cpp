@@ -11,6 +11,11 @@ uint32_t rd32(const uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (ui
 uint16_t rd16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
 uint64_t rd64(const uint8_t* p) { return rd32(p) | (uint64_t(rd32(p + 4)) << 32); }
 
+
+Result<void> bad(const std::string& m) { return fail(ErrorCode::InvalidInput, "weights archive: " + m); }
+
+}  // namespace
+
 uint32_t crc32(std::span<const uint8_t> d) {
   static const auto table = [] {
     std::array<uint32_t, 256> t{};
@@ -25,10 +30,6 @@ uint32_t crc32(std::span<const uint8_t> d) {
   for (uint8_t b : d) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
-
-Result<void> bad(const std::string& m) { return fail(ErrorCode::InvalidInput, "weights archive: " + m); }
-
-}  // namespace
 
 Result<std::vector<ZipEntry>> zip_list(std::span<const uint8_t> z, size_t max_entries) {
   const uint64_t n = z.size();

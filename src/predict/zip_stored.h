@@ -18,6 +18,9 @@ struct ZipEntry {
   uint32_t crc = 0;
 };
 
+// CRC-32 (ISO-HDLC, as zip and PNG use).
+uint32_t crc32(std::span<const uint8_t> d);
+
 // Lists the entries (at most `max_entries`); fails on compressed entries (Unsupported).
 Result<std::vector<ZipEntry>> zip_list(std::span<const uint8_t> zip, size_t max_entries = 4096);
 // Checks an entry's CRC-32.

@@ -128,5 +128,33 @@ for fmt in heic avif; do
   [ "$(json_get '.mode' < "$TMP/out.txt")" = reference ] && ok || bad "reference mode used with a $fmt reference"
 done
 
+# Predictive mode: the embedded learned model by default, the heuristic on request.
+expect_rc 0 "process predictive (default model)" "$BIN" process --img "$TMP/smp/sunset_sdr.jpg" --out "$TMP/pred.jpg" --json
+[ "$(json_get '.predictor' < "$TMP/out.txt")" = learned:regain-default ] && ok || bad "default predictor is the learned model"
+expect_rc 0 "process --predictor heuristic" "$BIN" process --img "$TMP/smp/sunset_sdr.jpg" --predictor heuristic --out "$TMP/heur.jpg" --json
+[ "$(json_get '.predictor' < "$TMP/out.txt")" = builtin-highlight-v1 ] && ok || bad "--predictor heuristic"
+expect_rc 2 "process --predictor bogus" "$BIN" process --img "$TMP/smp/sunset_sdr.jpg" --predictor bogus --out "$TMP/bogus.jpg"
+expect_rc 0 "model info default" "$BIN" model info default
+[ "$(json_get '.info.name' < "$TMP/out.txt")" = regain-default ] && ok || bad "model info shows provenance"
+
+# regain train: unusable files are skipped with a reason, never abort; empty sets are errors.
+mkdir -p "$TMP/train"
+cp "$CORPUS/jpeg/seine_sdr_gainmap_srgb.jpg" "$CORPUS/jpeg/paris_exif_xmp_icc.jpg" "$CORPUS/malformed/pixel6_truncated.jpg" "$TMP/train/"
+printf 'garbage' > "$TMP/train/junk.jpg"
+expect_rc 0 "train skips bad files" "$BIN" train "$TMP/train" --epochs 2 --views 1 --out "$TMP/tiny.rglm" --json
+[ "$(json_get '.skipped.length' < "$TMP/out.txt")" = 3 ] && ok || bad "train reports 3 skipped files"
+[ "$(json_get '.info.training_files' < "$TMP/out.txt")" = 1 ] && ok || bad "train used the one usable file"
+grep -q "epoch 2/2" "$TMP/err.txt" && ok || bad "train prints per-epoch progress"
+[ ! -e "$TMP/tiny.rglm.ckpt" ] && ok || bad "checkpoint removed after a finished run"
+expect_rc 0 "model info on a trained model" "$BIN" model info "$TMP/tiny.rglm"
+expect_rc 0 "process with a trained model" "$BIN" process --img "$TMP/smp/sunset_sdr.jpg" --model "$TMP/tiny.rglm" --out "$TMP/tiny.jpg"
+expect_rc 0 "fine-tune with --init" "$BIN" train "$TMP/train/seine_sdr_gainmap_srgb.jpg" --init "$TMP/tiny.rglm" --epochs 1 --views 1 --out "$TMP/tuned.rglm"
+expect_rc 3 "train on no usable file" "$BIN" train "$TMP/train/junk.jpg" "$TMP/train/paris_exif_xmp_icc.jpg" --out "$TMP/none.rglm"
+[ ! -e "$TMP/none.rglm" ] && ok || bad "no model written for an empty training set"
+head -c 300 "$TMP/tiny.rglm" > "$TMP/cut.rglm"
+expect_rc 3 "damaged model refused" "$BIN" process --img "$TMP/smp/sunset_sdr.jpg" --model "$TMP/cut.rglm" --out "$TMP/cut.jpg"
+[ ! -e "$TMP/cut.jpg" ] && ok || bad "no output with a damaged model"
+expect_rc 3 "model info on a damaged model" "$BIN" model info "$TMP/cut.rglm"
+
 echo "cli: ${pass} passed, ${fail} failed"
 [ "$fail" -eq 0 ]
