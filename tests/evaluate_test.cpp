@@ -40,6 +40,7 @@ TEST(Evaluate, ReferenceModeOnSimulatedEdits) {
     for (const char* e : {"object-removal", "recolour"}) {
       EXPECT_GT(t[e]["reference"].pu_psnr_edited, t[e]["predictive"].pu_psnr_edited + 1.0) << file << " " << e;
       EXPECT_GT(t[e]["reference"].pu_psnr_unedited, t["identity"]["reference"].pu_psnr_unedited - 5.0) << file << " " << e;
+      std::printf("%s %s: reference %.2f / %.2f, predictive %.2f\n", file, e, t[e]["reference"].pu_psnr_unedited, t[e]["reference"].pu_psnr_edited, t[e]["predictive"].pu_psnr_edited);
     }
   }
 }

@@ -58,8 +58,12 @@ TEST(Process, PredictiveOnTheEditedPhoto) {
     return mean_y(*r->hdr, x0, y0, x1, y1) / std::max(mean_y(s, x0, y0, x1, y1), 1e-4);
   };
   const double sky = lift(300, 20, 700, 150), shirt = lift(350, 900, 600, 1150);
-  EXPECT_GT(sky, 1.4) << "sky lift";  // overcast sky with dark clouds: ~1.6x measured
-  EXPECT_LT(shirt, 1.15) << "shirt lift";
+  std::printf("predictive lift: sky %.3fx, black shirt %.3fx\n", sky, shirt);
+  EXPECT_GT(sky, 1.4) << "sky lift";  // overcast sky with dark clouds
+  // The learned model lifts the lit scene as a camera does, the black shirt least: less
+  // than the original's own grade gives black fabric (1.80x, Reference mode test).
+  EXPECT_GT(sky, 1.15 * shirt);
+  EXPECT_LT(shirt, 1.5) << "shirt lift";
   // Side outputs.
   EXPECT_EQ(sniff_file_type(r->sdr_preview), FileType::Jpeg);
   auto prev = read_jpegr(r->sdr_preview);

@@ -27,7 +27,9 @@ struct EvalRow {
 };
 
 // One gain-map JPEG through every edit and method.
-Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<const uint8_t> gain_map_jpeg);
+// `predictor`: the one Reference mode's fill and baseline (b) use (null: the default).
+Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<const uint8_t> gain_map_jpeg,
+                                           const Predictor* predictor = nullptr);
 nlohmann::json eval_rows_to_json(const std::vector<EvalRow>& rows);
 double pu21_encode(double nits);
 

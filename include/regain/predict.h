@@ -14,6 +14,9 @@ namespace regain {
 
 struct PredictOptions {
   std::optional<double> boost;  // maximum headroom in stops; default chosen from the scene
+  // Reference mode's fill: `boost` is the original's headroom, a ceiling for the prediction
+  // rather than a level to scale it to (learned predictors keep their own level under it).
+  bool boost_caps_only = false;
   int scale = 4;                // map = ceil(W/scale) x ceil(H/scale)
   Primaries primaries = Primaries::BT709;  // of the SDR pixels
   int orientation = 1;          // EXIF orientation of the SDR (learned models see it as displayed)

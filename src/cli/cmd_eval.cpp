@@ -137,6 +137,8 @@ Runner add_eval(CLI::App& app) {
   cmd->add_flag("--predictive", *predictive,
                 "Score Predictive mode on real gain-map photos (JPEG/HEIC/AVIF): no gain, the heuristic, the learned model");
   cmd->add_option("--model", *model, "With --predictive: also score this model (.rglm)");
+  auto predictor = std::make_shared<std::string>("default");
+  add_predictor_option(*cmd, *predictor);
   auto pictures = std::make_shared<std::string>();
   cmd->add_option("--pictures", *pictures,
                   "With --predictive: write <stem>_compare.png here (SDR | its HDR | heuristic | learned, one tone map)");
@@ -171,10 +173,12 @@ Runner add_eval(CLI::App& app) {
       }
     }
     if (files.empty()) return report(Error{ErrorCode::InvalidInput, "nothing to evaluate (give gain-map JPEGs or --synthetic)"});
+    auto chosen = choose_predictor(*predictor, "", 2, "auto");
+    if (!chosen) return report(chosen.error());
     std::vector<EvalRow> all;
     for (const auto& [name, bytes] : files) {
       std::cerr << "evaluating " << name << "\n";
-      auto rows = evaluate_file(name, bytes);
+      auto rows = evaluate_file(name, bytes, chosen->get());
       if (!rows) {
         std::cerr << "regain: " << name << ": " << rows.error().message << "\n";
         continue;

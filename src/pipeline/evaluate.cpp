@@ -149,7 +149,8 @@ Score score(const ImageF& hdr, const Scene& gt) {
 
 }  // namespace
 
-Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<const uint8_t> file) {
+Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<const uint8_t> file,
+                                           const Predictor* predictor) {
   REGAIN_TRY(jr, read_jpegr(file));
   if (!jr.gain_map || !jr.metadata) return fail(ErrorCode::NotFound, name + ": no gain map to evaluate against");
   REGAIN_TRY(sdr, decode_jpegr_sdr(file));
@@ -184,6 +185,7 @@ Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<co
       std::vector<uint8_t> out;
       if (method == "reference" || method == "predictive") {
         ProcessOptions po;
+        po.predictor = predictor;
         auto r = process_image(jpeg, method == "reference" ? std::optional<std::span<const uint8_t>>(file) : std::nullopt, po);
         if (!r) return tl::unexpected(r.error());
         out = std::move(r->output);

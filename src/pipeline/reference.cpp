@@ -333,7 +333,10 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   // Predicted gain for the rest, at the original's headroom so both halves agree.
   PredictOptions po = popt;
   po.scale = scale;
-  if (!po.boost) po.boost = std::clamp(ref.headroom, 0.5, 8.0);
+  if (!po.boost) {
+    po.boost = std::clamp(ref.headroom, 0.5, 8.0);
+    po.boost_caps_only = true;
+  }
   REGAIN_TRY(pred, predictor.predict(edited, po));
   ImageF pred_shown = apply_orientation(pred.log2_gain, orientation);
   ImageF pred_map = pred_shown.width() == mw && pred_shown.height() == mh ? std::move(pred_shown)
@@ -344,6 +347,19 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   // does not pull foreign gain into unchanged pixels.
   ImageF known(mw, mh, 1), fill(mw, mh, 1), offset(mw, mh, 1);
   for (size_t i = 0; i < n; ++i) known.data()[i] = (changed.data()[i] > 0 || outside.data()[i] > 0) ? 0.f : 1.f;
+  // The predictor gives the structure; the original's grade gives the level: shift the
+  // prediction by its median difference from the kept gain (a learned model's own level
+  // can sit stops away from how this photo was graded).
+  {
+    std::vector<float> d;
+    for (size_t i = 0; i < n; ++i)
+      if (known.data()[i] > 0) d.push_back(g_ref.data()[i] - pred_map.data()[i]);
+    if (!d.empty()) {
+      std::nth_element(d.begin(), d.begin() + long(d.size() / 2), d.end());
+      const float shift = d[d.size() / 2];
+      for (size_t i = 0; i < n; ++i) pred_map.data()[i] = std::min(pred_map.data()[i] + shift, float(ref.headroom));
+    }
+  }
   const ImageF e_rgb = rgb_to_map(shown, mw, mh);
   const ColourGainTable table(e_rgb, g_ref, known);
   for (size_t i = 0; i < n; ++i) {
@@ -353,6 +369,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   ImageF carried = push_pull(offset, known);
   // Content copied from elsewhere in the photo takes the gain of its source.
   ImageF copied(mw, mh, 1);
+  copied.fill(0.f);  // find_copied_content marks only what it finds (Image storage is not cleared)
   out.copied_regions = find_copied_content(pe_raw, ref_raw, changed_core, g_ref, fill, copied);
   // The carried offset belongs to the band the change mask was grown by (unchanged content
   // given up for a soft seam); deeper in, the new content's own fill stands (a copied tree

@@ -121,7 +121,7 @@ class LearnedPredictor : public Predictor {
     const float peak = std::max(0.f, sorted[k]);
     float scale = 1.f, cap = 6.f;
     if (opt.boost) {
-      scale = peak > 1e-3f ? std::min(2.f, float(*opt.boost) / peak) : 0.f;
+      scale = opt.boost_caps_only ? 1.f : peak > 1e-3f ? std::min(2.f, float(*opt.boost) / peak) : 0.f;
       cap = float(*opt.boost);
       out.boost_reason = "given";
     } else {
