@@ -74,6 +74,22 @@ TEST(LearnedModel, RefusesDamagedFiles) {
     (void)learned::parse_model(b);
   }
   EXPECT_FALSE(learned::parse_model(std::vector<uint8_t>(5u << 20, 0)));  // over 4 MB
+  // A deeply nested header (nlohmann copies and dumps recursively) and huge weights.
+  Model deep = learned::new_model(2);
+  nlohmann::json nest = 1;
+  for (int i = 0; i < 200; ++i) nest = nlohmann::json::array({nest});
+  deep.info = {{"name", nest}};
+  auto d = learned::parse_model(learned::serialize_model(deep));
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("nested"), std::string::npos);
+  Model huge = learned::new_model(2);
+  huge.layers[1].w[0] = 3e38f;
+  EXPECT_FALSE(learned::parse_model(learned::serialize_model(huge)));
+  Model named = learned::new_model(2);
+  named.info = {{"name", 42}};  // not a string: a fallback name, never an exception
+  auto nm = learned::parse_model(learned::serialize_model(named));
+  ASSERT_TRUE(nm);
+  EXPECT_EQ(learned::make_learned_predictor(std::make_shared<const Model>(*nm))->name(), "learned:model");
 }
 
 TEST(LearnedModel, DefaultIsEmbeddedWithProvenance) {
@@ -187,6 +203,29 @@ TEST(Train, ResumedRunEqualsUninterruptedRun) {
   auto fresh = train_model(pairs, {}, o);
   ASSERT_TRUE(fresh) << fresh.error().message;
   EXPECT_EQ(fresh->history.size(), 1u);
+  // A hostile checkpoint whose Adam moments have fewer layers than the model: ignored.
+  auto part = [](const Model& m) {
+    auto b = learned::serialize_model(m);
+    std::vector<uint8_t> out(4);
+    const uint32_t n = uint32_t(b.size());
+    std::memcpy(out.data(), &n, 4);
+    out.insert(out.end(), b.begin(), b.end());
+    return out;
+  };
+  Model big = learned::new_model(1, {8, 8}), small = learned::new_model(1, {8});
+  small.info = {{"epoch", 0}, {"step", 5}, {"fingerprint", "x"}, {"history", nlohmann::json::array()}};
+  std::vector<uint8_t> ck{'R', 'G', 'C', 'K'};
+  for (const Model* m : {&big, &small, &small}) {
+    auto b = part(*m);
+    ck.insert(ck.end(), b.begin(), b.end());
+  }
+  ASSERT_TRUE(write_file_atomic(o.checkpoint, ck));
+  auto after = train_model(pairs, {}, o);
+  ASSERT_TRUE(after) << after.error().message;
+  // Bad options are errors, not crashes.
+  TrainOptions wide = o;
+  wide.hidden = {100000};
+  EXPECT_FALSE(train_model(pairs, {}, wide));
 }
 
 // The anchor: the peer pipeline (GMNet with its published weights) on the corpus edited

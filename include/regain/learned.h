@@ -46,6 +46,11 @@ struct Model {
   nlohmann::json info = nlohmann::json::object();  // provenance
 
   int feature_count() const { return layers.empty() ? 0 : layers.front().in; }
+  // info["name"] when it is a string, else `fallback` (info comes from untrusted files).
+  std::string name(const std::string& fallback = "model") const {
+    auto it = info.find("name");
+    return it != info.end() && it->is_string() ? it->get<std::string>() : fallback;
+  }
   size_t parameter_count() const;
 };
 

@@ -105,8 +105,9 @@ std::vector<TrainPair> load_pairs(const std::vector<fs::path>& files, int jobs, 
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
   if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) t = std::time_t(std::strtoll(e, nullptr, 10));
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  char buf[32] = "unknown";
+  std::tm tm{};
+  if (gmtime_r(&t, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 
@@ -132,7 +133,7 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--init", o->init, "Fine-tune this model (.rglm) instead of starting fresh");
   cmd->add_option("--val", o->val, "Validation photos or directories (never trained on)");
   cmd->add_option("--val-split", o->val_split, "Hold out this share of the inputs for validation")->check(CLI::Range(0.0, 0.9));
-  cmd->add_option("--epochs", o->epochs, "Passes over the photos (default 12)")->check(CLI::Range(1, 10000));
+  cmd->add_option("--epochs", o->epochs, "Passes over the photos (default 12)")->check(CLI::Range(1, 1000));
   cmd->add_option("--views", o->views, "Augmented views of each photo per epoch (default 6)")->check(CLI::Range(1, 64));
   cmd->add_option("--jobs", o->jobs, "Threads (default: all cores)")->check(CLI::Range(0, 64));
   cmd->add_option("--seed", o->seed, "Random seed (default 1): same seed, same files, same build -> same model");
@@ -228,7 +229,7 @@ Runner add_train(CLI::App& app) {
               {"epochs", o->epochs},
               {"seed", o->seed},
               {"augment", !o->no_augment},
-              {"init", to.init ? to.init->info.value("name", std::string("?")) : std::string()},
+              {"init", to.init ? to.init->name("?") : std::string()},
               {"train_seconds", std::getenv("SOURCE_DATE_EPOCH") ? nlohmann::json(nullptr) : nlohmann::json(std::round(seconds))},
               {"validation",
                {{"files", val.size()},

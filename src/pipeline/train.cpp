@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <thread>
 
 #include "predict/learned_features.h"
 #include "regain/codec.h"
@@ -208,6 +209,14 @@ Result<Checkpoint> load_checkpoint(const std::string& path) {
     p += n;
     parts.push_back(std::move(m));
   }
+  // Every part must have the model's exact layer shapes (a hostile file must not make Adam
+  // index past its moments).
+  for (int k = 1; k < 3; ++k) {
+    if (parts[size_t(k)].layers.size() != parts[0].layers.size()) return fail(ErrorCode::InvalidInput, "checkpoint shapes disagree");
+    for (size_t l = 0; l < parts[0].layers.size(); ++l)
+      if (parts[size_t(k)].layers[l].in != parts[0].layers[l].in || parts[size_t(k)].layers[l].out != parts[0].layers[l].out)
+        return fail(ErrorCode::InvalidInput, "checkpoint shapes disagree");
+  }
   Checkpoint c;
   c.model = std::move(parts[0]);
   c.adam.init(c.model);
@@ -215,12 +224,17 @@ Result<Checkpoint> load_checkpoint(const std::string& path) {
   c.adam.v = parts[2].layers;
   try {
     const auto& st = parts[1].info;
-    c.epoch = st.at("epoch").get<int>();
-    c.adam.step = st.at("step").get<int64_t>();
+    if (!st.at("epoch").is_number_integer() || !st.at("step").is_number_integer())
+      return fail(ErrorCode::InvalidInput, "checkpoint state unreadable");
+    const int64_t epoch = st.at("epoch").get<int64_t>(), step = st.at("step").get<int64_t>();
+    if (epoch < 0 || epoch > 100000 || step < 0 || step > (int64_t(1) << 40))
+      return fail(ErrorCode::InvalidInput, "checkpoint state out of range");
+    c.epoch = int(epoch);
+    c.adam.step = step;
     c.fingerprint = st.at("fingerprint").get<std::string>();
     for (const auto& h : st.at("history")) {
       EpochReport r;
-      r.epoch = h.at("epoch").get<int>();
+      r.epoch = int(std::clamp<int64_t>(h.at("epoch").get<int64_t>(), 0, 100000));
       r.train_abs = h.at("train_abs").get<double>();
       r.val_abs = h.at("val_abs").get<double>();
       r.val_struc = h.at("val_struc").get<double>();
@@ -231,9 +245,7 @@ Result<Checkpoint> load_checkpoint(const std::string& path) {
   } catch (const std::exception&) {
     return fail(ErrorCode::InvalidInput, "checkpoint state unreadable");
   }
-  for (size_t k = 0; k < c.model.layers.size(); ++k)
-    if (c.adam.m[k].w.size() != c.model.layers[k].w.size() || c.adam.v[k].w.size() != c.model.layers[k].w.size())
-      return fail(ErrorCode::InvalidInput, "checkpoint shapes disagree");
+  if (c.history.size() != size_t(c.epoch)) return fail(ErrorCode::InvalidInput, "checkpoint history does not match its epoch");
   return c;
 }
 
@@ -262,18 +274,23 @@ PairScore score_pair(const Model& m, const TrainPair& p) { return score_view(m, 
 Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std::vector<TrainPair>& val,
                                  const TrainOptions& opt) {
   if (train.empty()) return fail(ErrorCode::InvalidInput, "no training photos (an empty set trains no model)");
-  if (opt.epochs < 1 || opt.epochs > 10000) return fail(ErrorCode::InvalidInput, "epochs must be 1..10000");
-  if (opt.views_per_file < 1 || opt.pixels_per_view < 16)
-    return fail(ErrorCode::InvalidInput, "views and pixels must be positive");
+  if (opt.epochs < 1 || opt.epochs > 1000) return fail(ErrorCode::InvalidInput, "epochs must be 1..1000");
+  if (opt.views_per_file < 1 || opt.views_per_file > 64 || opt.pixels_per_view < 16 || opt.pixels_per_view > 65536)
+    return fail(ErrorCode::InvalidInput, "views must be 1..64 and pixels per view 16..65536");
+  if (opt.hidden.empty() || opt.hidden.size() > 6) return fail(ErrorCode::InvalidInput, "1..6 hidden layers");
+  for (int w : opt.hidden)
+    if (w < 1 || w > learned::kMaxLayerWidth) return fail(ErrorCode::InvalidInput, "hidden widths must be 1..256");
+  if (!(opt.lr > 0 && opt.lr < 1) || !(opt.spatial_gain >= 0 && opt.spatial_gain <= 2))
+    return fail(ErrorCode::InvalidInput, "learning rate or spatial gain out of range");
   const int threads = resolve_threads(opt.jobs);
 
   // Fingerprint of what is being trained: a checkpoint resumes only the same run.
   uint64_t fp = mix(opt.seed, uint64_t(opt.epochs));
   fp = mix(fp, uint64_t(opt.views_per_file) * 131 + uint64_t(opt.pixels_per_view));
   fp = mix(fp, uint64_t(std::llround(opt.lr * 1e9)));
-  fp = mix(fp, uint64_t(opt.hidden.size()) * 1000 + (opt.hidden.empty() ? 0 : uint64_t(opt.hidden[0])));
-  fp = mix(fp, uint64_t(std::llround(opt.spatial_gain * 1000)));
-  fp = mix(fp, opt.init ? learned::serialize_model(*opt.init).size() : 0);
+  fp = mix(fp, uint64_t(std::llround(opt.spatial_gain * 1000)) * 2 + (opt.augment ? 1 : 0));
+  for (int w : opt.hidden) fp = mix(fp, uint64_t(w));
+  if (opt.init) fp = mix(fp, fnv1a64(learned::serialize_model(*opt.init)));
   for (const auto& p : train) fp = mix(fp, p.file_hash);
   char fps[17];
   std::snprintf(fps, sizeof fps, "%016llx", static_cast<unsigned long long>(fp));
@@ -283,21 +300,19 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
   bool resumed = false;
   if (!opt.checkpoint.empty() && std::filesystem::exists(opt.checkpoint)) {
     auto c = load_checkpoint(opt.checkpoint);
-    if (c && c->fingerprint == ck.fingerprint && c->epoch < opt.epochs) {
+    if (c && c->fingerprint == ck.fingerprint && c->epoch <= opt.epochs) {
       ck = std::move(*c);
       resumed = true;
-      for (const auto& h : ck.history)
+      for (auto& h : ck.history) {
+        h.epochs = opt.epochs;
         if (opt.progress) opt.progress(h);
+      }
     }
   }
-  std::vector<View> val_views(val.size());
-  parallel_for(int(val.size()), threads, [&](int a, int b) {
-    for (int i = a; i < b; ++i) val_views[size_t(i)] = make_view(val[size_t(i)], ck.model.layers.empty() ? learned::new_model(0) : ck.model, 0, false);
-  });
   if (!resumed) {
     ck.model = opt.init ? *opt.init : learned::new_model(opt.seed, opt.hidden);
-    if (!opt.init) ck.model.spatial_gain = float(opt.spatial_gain);
     if (!opt.init) {
+      ck.model.spatial_gain = float(opt.spatial_gain);
       std::vector<View> plain(train.size());
       parallel_for(int(train.size()), threads, [&](int a, int b) {
         for (int i = a; i < b; ++i) plain[size_t(i)] = make_view(train[size_t(i)], ck.model, 0, false);
@@ -307,44 +322,53 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
     ck.adam.init(ck.model);
     ck.epoch = 0;
   }
+  // Validation views at the model's own work size.
+  std::vector<View> val_views(val.size());
+  parallel_for(int(val.size()), threads, [&](int a, int b) {
+    for (int i = a; i < b; ++i) val_views[size_t(i)] = make_view(val[size_t(i)], ck.model, 0, false);
+  });
   const int F = learned::kFeatureCount;
+  // Each view's rows come in chunks of kChunk pixels; a step takes kChunksPerStep chunks.
+  // The loss per chunk is Huber on the error after removing the chunk's median error (the
+  // structure: which regions get more gain) plus kLevel x Huber on the error itself (the
+  // level: how much HDR the scene gets). Both matter to a viewer; the structure is what
+  // transfers between cameras, so it is weighted first.
+  constexpr int kChunk = 256, kChunksPerStep = 8;
+  constexpr float kDelta = 0.1f, kLevel = 0.5f;
   const size_t nviews = train.size() * size_t(opt.views_per_file);
+  const int chunks_per_view = std::max(1, opt.pixels_per_view / kChunk);
+  const size_t rows_per_view = size_t(chunks_per_view) * kChunk;
   for (int epoch = ck.epoch; epoch < opt.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
-    // Views into fixed slots, then their sampled rows in a seeded order.
-    std::vector<View> views(nviews);
+    // Each view is made and its rows sampled (seeded per view) into its own slot, so only the
+    // sampled rows stay in memory and the result does not depend on the thread count.
+    std::vector<float> X(nviews * rows_per_view * F), T(nviews * rows_per_view);
+    std::vector<uint8_t> has_rows(nviews, 0);
     parallel_for(int(nviews), threads, [&](int a, int b) {
       for (int i = a; i < b; ++i) {
         const size_t pi = size_t(i) / size_t(opt.views_per_file);
-        views[size_t(i)] = make_view(train[pi], ck.model, mix(mix(opt.seed, uint64_t(epoch) + 1), uint64_t(i)), opt.augment);
+        const uint64_t vseed = mix(mix(opt.seed, uint64_t(epoch) + 1), uint64_t(i));
+        const View v = make_view(train[pi], ck.model, vseed, opt.augment);
+        std::vector<uint32_t> lit;
+        for (size_t k = 0; k < v.target.size(); ++k)
+          if (v.f.lit[k]) lit.push_back(uint32_t(k));
+        if (lit.empty()) continue;
+        std::mt19937_64 vr(mix(vseed, 0x5eed));
+        std::uniform_int_distribution<size_t> pick(0, lit.size() - 1);
+        for (size_t k = 0; k < rows_per_view; ++k) {
+          const uint32_t src = lit[pick(vr)];
+          std::copy_n(&v.f.x[size_t(src) * F], F, &X[(size_t(i) * rows_per_view + k) * F]);
+          T[size_t(i) * rows_per_view + k] = v.target[src];
+        }
+        has_rows[size_t(i)] = 1;
       }
     });
-    // Each view's rows come in chunks of kChunk pixels; a step takes kChunksPerStep chunks.
-    // The loss per chunk is Huber on the error after removing the chunk's median error (the
-    // structure: which regions get more gain) plus kLevel x Huber on the error itself (the
-    // level: how much HDR the scene gets). Both matter to a viewer; the structure is what
-    // transfers between cameras, so it is weighted first.
-    constexpr int kChunk = 256, kChunksPerStep = 8;
-    constexpr float kDelta = 0.1f, kLevel = 0.5f;
     std::mt19937_64 rng(mix(opt.seed ^ 0x5eed, uint64_t(epoch)));
-    const int chunks_per_view = std::max(1, opt.pixels_per_view / kChunk);
-    std::vector<float> X, T;
-    X.reserve(nviews * size_t(chunks_per_view) * kChunk * F);
-    for (const auto& v : views) {
-      std::vector<uint32_t> lit;
-      for (size_t i = 0; i < v.target.size(); ++i)
-        if (v.f.lit[i]) lit.push_back(uint32_t(i));
-      if (lit.empty()) continue;
-      std::uniform_int_distribution<size_t> pick(0, lit.size() - 1);
-      for (int k = 0; k < chunks_per_view * kChunk; ++k) {
-        const uint32_t i = lit[pick(rng)];
-        X.insert(X.end(), v.f.x.begin() + long(size_t(i) * F), v.f.x.begin() + long(size_t(i + 1) * F));
-        T.push_back(v.target[i]);
-      }
-    }
-    const size_t nchunks = T.size() / kChunk;
-    std::vector<uint32_t> order(nchunks);
-    for (size_t i = 0; i < nchunks; ++i) order[i] = uint32_t(i);
+    std::vector<uint32_t> order;
+    for (size_t i = 0; i < nviews; ++i)
+      if (has_rows[i])
+        for (int c = 0; c < chunks_per_view; ++c) order.push_back(uint32_t(i * size_t(chunks_per_view) + size_t(c)));
+    const size_t nchunks = order.size();
     std::shuffle(order.begin(), order.end(), rng);
     constexpr size_t kRows = size_t(kChunk) * kChunksPerStep;
     std::vector<float> bx(kRows * F), bt(kRows), bp(kRows), dout(kRows);
@@ -378,18 +402,22 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
       g0.zero();
       g1.zero();
       const size_t half = kRows / 2;
-      parallel_for(2, std::min(threads, 2), [&](int a, int b) {
-        for (int h = a; h < b; ++h) {
-          if (h == 0) learned::accumulate_gradients(ck.model, bx.data(), dout.data(), half, g0);
-          else learned::accumulate_gradients(ck.model, bx.data() + half * F, dout.data() + half, kRows - half, g1);
-        }
-      });
+      auto second = [&] { learned::accumulate_gradients(ck.model, bx.data() + half * F, dout.data() + half, kRows - half, g1); };
+      if (threads > 1) {
+        std::thread t(second);
+        learned::accumulate_gradients(ck.model, bx.data(), dout.data(), half, g0);
+        t.join();
+      } else {
+        learned::accumulate_gradients(ck.model, bx.data(), dout.data(), half, g0);
+        second();
+      }
       for (size_t l = 0; l < g0.layers.size(); ++l) {
         for (size_t i = 0; i < g0.layers[l].w.size(); ++i) g0.layers[l].w[i] += g1.layers[l].w[i];
         for (size_t i = 0; i < g0.layers[l].b.size(); ++i) g0.layers[l].b[i] += g1.layers[l].b[i];
       }
       ck.adam.apply(ck.model, g0);
     }
+    if (!std::isfinite(abs_sum)) return fail(ErrorCode::Internal, "training diverged (non-finite loss)");
     EpochReport rep;
     rep.epoch = epoch + 1;
     rep.epochs = opt.epochs;

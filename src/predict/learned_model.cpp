@@ -39,6 +39,46 @@ inline void dense(const Layer& l, const float* in, float* out, bool relu) {
     for (int j = 0; j < no; ++j) out[j] = std::max(out[j], 0.f);
 }
 
+// Nesting depth of a JSON text (brackets outside strings): nlohmann copies and dumps
+// recursively, so a hostile, deeply nested header is refused before it is parsed.
+int json_depth(std::span<const uint8_t> t) {
+  int depth = 0, worst = 0;
+  bool in_string = false, escaped = false;
+  for (uint8_t c : t) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      worst = std::max(worst, ++depth);
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return worst;
+}
+
+// An integer field within [lo, hi] (no narrowing of out-of-range numbers).
+bool get_int(const nlohmann::json& j, const char* key, int lo, int hi, int& out) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return false;
+  const auto v = it->get<int64_t>();
+  if (v < lo || v > hi) return false;
+  out = int(v);
+  return true;
+}
+
+bool get_float(const nlohmann::json& j, const char* key, double lo, double hi, float& out) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return false;
+  const double v = it->get<double>();
+  if (!(v >= lo && v <= hi)) return false;
+  out = float(v);
+  return true;
+}
+
 int max_width(const Model& m) {
   int w = m.feature_count();
   for (const auto& l : m.layers) w = std::max(w, l.out);
@@ -124,9 +164,11 @@ Result<Model> parse_model(std::span<const uint8_t> b) {
   if (gmnet::crc32(b.first(b.size() - 4)) != crc) return bad("CRC mismatch (damaged or truncated file)");
   const auto body = b.first(b.size() - 4);
   if (!get32(json_len) || json_len > kMaxJsonBytes || body.size() - p < json_len) return bad("bad header length");
+  const auto header = body.subspan(p, json_len);
+  if (json_depth(header) > 16) return bad("header nested too deeply");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(body.begin() + long(p), body.begin() + long(p + json_len));
+    j = nlohmann::json::parse(header.begin(), header.end());
   } catch (const std::exception&) {
     return bad("header is not JSON");
   }
@@ -137,34 +179,37 @@ Result<Model> parse_model(std::span<const uint8_t> b) {
   if (uint64_t(count) * 4 != body.size() - p) return bad("weight count does not match the file size");
   Model m;
   std::vector<int> widths;
-  try {
-    if (!j.is_object() || j.value("arch", "") != "pixel-mlp") return fail(ErrorCode::Unsupported, "model file: unknown architecture");
-    if (j.value("feature_version", -1) != kFeatureVersion)
-      return fail(ErrorCode::Unsupported, "model file: feature set version " + j.value("feature_version", nlohmann::json(-1)).dump() + " (this build has " + std::to_string(kFeatureVersion) + ")");
-    widths = j.at("layers").get<std::vector<int>>();
-    m.work_side = j.at("work_side").get<int>();
-    m.guide_radius = j.at("guide").at("radius").get<int>();
-    m.guide_eps = j.at("guide").at("eps").get<float>();
-    m.spatial_gain = j.value("spatial_gain", 1.f);
-    if (j.contains("info") && j["info"].is_object()) m.info = j["info"];
-  } catch (const std::exception&) {
-    return bad("header fields missing or of the wrong type");
+  if (!j.is_object()) return bad("header is not a JSON object");
+  if (!j.contains("arch") || !j["arch"].is_string() || j["arch"].get<std::string>() != "pixel-mlp")
+    return fail(ErrorCode::Unsupported, "model file: unknown architecture");
+  int fv = -1;
+  if (!get_int(j, "feature_version", 0, 1 << 20, fv) || fv != kFeatureVersion)
+    return fail(ErrorCode::Unsupported, "model file: feature set version " + std::to_string(fv) + " (this build has " +
+                                            std::to_string(kFeatureVersion) + ")");
+  if (!j.contains("layers") || !j["layers"].is_array() || j["layers"].size() < 2 || j["layers"].size() > 8)
+    return bad("layer count out of range");
+  for (const auto& w : j["layers"]) {
+    if (!w.is_number_integer() || w.get<int64_t>() < 1 || w.get<int64_t>() > kMaxLayerWidth) return bad("layer width out of range");
+    widths.push_back(int(w.get<int64_t>()));
   }
-  if (widths.size() < 2 || widths.size() > 8) return bad("layer count out of range");
+  const auto guide = j.find("guide");
+  if (!get_int(j, "work_side", 32, 2048, m.work_side)) return bad("work size out of range");
+  if (guide == j.end() || !guide->is_object() || !get_int(*guide, "radius", 0, 64, m.guide_radius) ||
+      !get_float(*guide, "eps", 1e-6, 0.999, m.guide_eps))
+    return bad("guide parameters out of range");
+  if (j.contains("spatial_gain") && !get_float(j, "spatial_gain", 0.0, 2.0, m.spatial_gain)) return bad("spatial_gain out of range");
+  if (j.contains("info") && j["info"].is_object()) m.info = j["info"];
   if (widths.front() != kFeatureCount) return bad("input width is not this build's feature count");
   if (widths.back() != 1) return bad("output width must be 1");
-  for (int w : widths)
-    if (w < 1 || w > kMaxLayerWidth) return bad("layer width out of range");
-  if (m.work_side < 32 || m.work_side > 2048) return bad("work size out of range");
-  if (m.guide_radius < 0 || m.guide_radius > 64 || !(m.guide_eps > 0.f && m.guide_eps < 1.f)) return bad("guide parameters out of range");
-  if (!(m.spatial_gain >= 0.f && m.spatial_gain <= 2.f)) return bad("spatial_gain out of range");
   uint64_t need = 2ull * widths.front();
   for (size_t k = 0; k + 1 < widths.size(); ++k) need += uint64_t(widths[k]) * widths[k + 1] + widths[k + 1];
   if (need != count) return bad("weight count does not match the layers");
   std::vector<float> f(count);
   if (count) std::memcpy(f.data(), body.data() + p, size_t(count) * 4);
+  // Weights and normalisation stay far from float overflow, so predictions stay finite.
   for (float v : f)
     if (!std::isfinite(v)) return bad("non-finite weight");
+    else if (std::abs(v) > 1e4f) return bad("weight out of range (|w| > 1e4)");
   size_t q = 0;
   auto take = [&](size_t n) {
     std::vector<float> v(f.begin() + long(q), f.begin() + long(q + n));

@@ -45,7 +45,7 @@ class LearnedPredictor : public Predictor {
  public:
   explicit LearnedPredictor(std::shared_ptr<const Model> m) : m_(std::move(m)) {}
   std::string name() const override {
-    return "learned:" + m_->info.value("name", std::string("model"));
+    return "learned:" + m_->name();
   }
 
   Result<Prediction> predict(const Image8& sdr, const PredictOptions& opt) const override {
@@ -64,6 +64,8 @@ class LearnedPredictor : public Predictor {
     const FeatureImage f = compute_features(work, opt.primaries);
     std::vector<float> raw(work.size());
     forward(m, f.x.data(), work.size(), raw.data(), opt.threads);
+    for (auto& v : raw)
+      if (!std::isfinite(v)) v = 0.f;
     pull_to_median(m, f.lit, raw);
     ImageF g_shown(work.width, work.height, 1);
     std::copy(raw.begin(), raw.end(), g_shown.data());
@@ -86,7 +88,7 @@ class LearnedPredictor : public Predictor {
     box_plane(II, ww, wh, r);
     std::vector<float> a(n), b(n);
     for (size_t i = 0; i < n; ++i) {
-      const float var = II[i] - mI[i] * mI[i], cov = Ip[i] - mI[i] * mp[i];
+      const float var = std::max(0.f, II[i] - mI[i] * mI[i]), cov = Ip[i] - mI[i] * mp[i];
       a[i] = cov / (var + m.guide_eps);
       b[i] = mp[i] - a[i] * mI[i];
     }
