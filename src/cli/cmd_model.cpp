@@ -13,6 +13,7 @@
 #include "cli/common.h"
 #include "regain/gmnet.h"
 #include "regain/learned.h"
+#include "regain/synthetic.h"
 #include "cli/io.h"
 
 #include <nlohmann/json.hpp>
@@ -87,6 +88,36 @@ Runner add_model(CLI::App& app) {
   bench->add_option("--tile", *tile, "Tile size (0 = whole image)");
   bench->add_option("--reps", *reps, "Timed runs (after one warm-up)");
   return [=]() -> int {
+    if (bench->parsed() && (is_learned_model_file(*in) || *in == "default")) {
+      // The learned predictor on a synthetic scene of --size (SDR in, map at 1/4 out).
+      std::shared_ptr<const learned::Model> m = learned::default_model();
+      if (*in != "default") {
+        auto lm = learned::load_model(*in);
+        if (!lm) return report(lm.error(), *in);
+        m = std::make_shared<const learned::Model>(std::move(*lm));
+      }
+      if (!m) return report(Error{ErrorCode::NotFound, "this build has no embedded model"});
+      const Image8 sdr = tone_map_to_sdr(synthetic_hdr_scene((*size)[0], (*size)[1], SceneKind::Sunset));
+      auto pred = learned::make_learned_predictor(m);
+      rusage before{};
+      getrusage(RUSAGE_SELF, &before);
+      std::vector<double> walls;
+      for (int r = 0; r <= *reps; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto out = pred->predict(sdr, {});
+        if (!out) return report(out.error());
+        if (r) walls.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      std::sort(walls.begin(), walls.end());
+      rusage u{};
+      getrusage(RUSAGE_SELF, &u);
+      const nlohmann::json j = {{"model", m->name()}, {"width", (*size)[0]}, {"height", (*size)[1]},
+                                {"predict_wall_s", walls.empty() ? 0.0 : walls[walls.size() / 2]},
+                                {"peak_rss_mib", u.ru_maxrss / 1024.0},
+                                {"peak_rss_before_predict_mib", before.ru_maxrss / 1024.0}};
+      std::cout << (*as_json ? j.dump() : j.dump(2)) << "\n";
+      return kOk;
+    }
     if (info->parsed() && (is_learned_model_file(*in) || *in == "default")) {
       std::shared_ptr<const learned::Model> m;
       if (*in == "default") {
