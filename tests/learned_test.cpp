@@ -46,14 +46,14 @@ TEST(LearnedModel, RoundTripsExactly) {
 }
 
 TEST(LearnedModel, RefusesDamagedFiles) {
-  const auto good = learned::serialize_model(learned::new_model(3));
+  const auto good = learned::serialize_model(learned::new_model(3, {8}));
   // Every truncation.
-  for (size_t n = 0; n < good.size(); n += 7) {
+  for (size_t n = 0; n < good.size(); ++n) {
     auto r = learned::parse_model(std::span<const uint8_t>(good.data(), n));
     EXPECT_FALSE(r) << "truncated to " << n;
   }
   // Every single-byte flip is caught (CRC or a field check).
-  for (size_t i = 0; i < good.size(); i += 3) {
+  for (size_t i = 0; i < good.size(); ++i) {
     auto b = good;
     b[i] ^= 0x5a;
     EXPECT_FALSE(learned::parse_model(b)) << "flip at " << i;
