@@ -164,9 +164,11 @@ int status_of(const std::string& raw_response) {
 // Every file under `dir`, relative.
 std::set<std::string> tree(const fs::path& dir) {
   std::set<std::string> out;
+  // The sweeper may delete entries while we walk: no call here may touch the file system
+  // in a way that throws (lexically_relative does not; increment reports through ec).
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); ++it)
-    out.insert(fs::relative(it->path(), dir).string());
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    out.insert(it->path().lexically_relative(dir).string());
   return out;
 }
 
