@@ -27,12 +27,12 @@ void put(std::vector<uint8_t>& o, T v) {
 }
 
 // One dense layer on a row: out = act(b + in . W).
-inline void dense(const Layer& l, const float* in, float* out, bool relu) {
+inline void dense(const Layer& l, const float* __restrict in, float* __restrict out, bool relu) {
   const int no = l.out;
   for (int j = 0; j < no; ++j) out[j] = l.b[size_t(j)];
   for (int i = 0; i < l.in; ++i) {
     const float xi = in[i];
-    const float* w = &l.w[size_t(i) * no];
+    const float* __restrict w = &l.w[size_t(i) * no];
     for (int j = 0; j < no; ++j) out[j] += xi * w[j];
   }
   if (relu)
