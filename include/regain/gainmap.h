@@ -99,6 +99,9 @@ class GainMapComputer {
 // Same from log2 gains already computed at map resolution (channels 1 or 3); used by
 // pipelines that derive gains in other ways (predictors, reference transfer).
 Result<ComputedGainMap> quantize_gain_map(const ImageF& log2_gain, const ComputeOptions& opt);
+// The same with the metadata taken from the gains themselves: min = min(0, smallest gain),
+// max = the largest (at least min + 1/64): what process and the predictive eval write.
+Result<ComputedGainMap> quantize_gain_map_exact(const ImageF& log2_gain, Primaries primaries);
 
 // ---- applying a map ---------------------------------------------------------------------
 struct ApplyOptions {

@@ -174,4 +174,17 @@ Result<ComputedGainMap> compute_gain_map(const Image8& sdr, const ImageF& hdr, c
   return c.finish();
 }
 
+Result<ComputedGainMap> quantize_gain_map_exact(const ImageF& log2_gain, Primaries primaries) {
+  float gmin = 0, gmax = 0;
+  for (float v : log2_gain.span()) {
+    gmin = std::min(gmin, v);
+    gmax = std::max(gmax, v);
+  }
+  ComputeOptions co;
+  co.min_log2 = gmin;
+  co.max_log2 = std::max(double(gmax), double(gmin) + 1.0 / 64);
+  co.primaries = primaries;
+  return quantize_gain_map(log2_gain, co);
+}
+
 }  // namespace regain

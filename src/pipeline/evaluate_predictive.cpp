@@ -97,16 +97,7 @@ Result<std::vector<PredictiveRow>> evaluate_predictive_file(const std::string& n
     PredictOptions po;
     po.primaries = truth.primaries;
     REGAIN_TRY(pred, p->predict(sdr, po));
-    float gmin = 0, gmax = 0;
-    for (float v : pred.log2_gain.span()) {
-      gmin = std::min(gmin, v);
-      gmax = std::max(gmax, v);
-    }
-    ComputeOptions co;
-    co.min_log2 = gmin;
-    co.max_log2 = std::max(double(gmax), double(gmin) + 1.0 / 64);
-    co.primaries = truth.primaries;
-    REGAIN_TRY(cg, quantize_gain_map(pred.log2_gain, co));
+    REGAIN_TRY(cg, quantize_gain_map_exact(pred.log2_gain, truth.primaries));
     REGAIN_TRY(hdr, apply_gain_map(sdr, cg.map, cg.meta));
     const HdrError s = compare_hdr(hdr, truth.rgb, sdr, truth.primaries);
     keep(hdr);

@@ -166,16 +166,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
     boost_reason = pred.boost_reason;
   }
   // Metadata from the map actually written: exact min/max of the gains.
-  float gmin = 0, gmax = 0;
-  for (float v : gains.span()) {
-    gmin = std::min(gmin, v);
-    gmax = std::max(gmax, v);
-  }
-  ComputeOptions co;
-  co.min_log2 = gmin;
-  co.max_log2 = std::max(double(gmax), double(gmin) + 1.0 / 64);
-  co.primaries = e.primaries;
-  REGAIN_TRY(cg, quantize_gain_map(gains, co));
+  REGAIN_TRY(cg, quantize_gain_map_exact(gains, e.primaries));
   const double predict_ms = ms_since(t1);
   if (cancelled(opt)) return tl::unexpected(cancelled_error());
 
