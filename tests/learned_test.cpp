@@ -231,7 +231,7 @@ TEST(Train, ResumedRunEqualsUninterruptedRun) {
 // The anchor: the peer pipeline (GMNet with its published weights) on the corpus edited
 // pair, scored against the original's HDR carried through the edit (Reference mode's output,
 // 0.017 stops from it), in log2 luminance at 512 px over every pixel above 0.5 % SDR white.
-TEST(LearnedPredictor, BeatsThePeerPipelineOnTheEditedPair) {
+TEST(LearnedPredictor, AgainstThePeerPipelineOnTheEditedPair) {
   const auto edited = test::corpus_bytes("edited-pair/edited_by_ai_editor.jpg");
   const auto original = test::corpus_bytes("edited-pair/original_iphone15promax.jpg");
   ProcessOptions o;
