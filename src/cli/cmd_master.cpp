@@ -38,26 +38,8 @@ struct Job {
   std::string stem;
 };
 
-bool is_master_extension(const std::string& ext) {
-  return ext == "tif" || ext == "tiff" || ext == "png" || ext == "exr";
-}
-
 std::vector<Job> expand(const Opts& o, std::vector<std::string>& errors) {
-  std::vector<fs::path> files;
-  for (const auto& in : o.inputs) {
-    std::error_code ec;
-    if (fs::is_directory(in, ec)) {
-      std::vector<fs::path> found;
-      for (const auto& entry : fs::directory_iterator(in, ec))
-        if (entry.is_regular_file() && is_master_extension(extension_of(entry.path()))) found.push_back(entry.path());
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::is_regular_file(in, ec)) {
-      files.emplace_back(in);
-    } else {
-      errors.push_back(in + ": no such file or directory");
-    }
-  }
+  const auto files = expand_inputs(o.inputs, {"tif", "tiff", "png", "exr"}, errors);
   std::vector<Job> jobs;
   for (const auto& f : files) {
     fs::path dir = o.out_dir.empty() ? (f.has_parent_path() ? f.parent_path() : fs::path(".")) / "converted"

@@ -61,31 +61,9 @@ Result<nlohmann::json> run_one(const fs::path& img, const std::optional<fs::path
   return r.meta;
 }
 
-std::vector<fs::path> expand_inputs(const std::vector<std::string>& inputs, std::vector<std::string>& errors) {
-  std::vector<fs::path> files;
-  for (const auto& in : inputs) {
-    std::error_code ec;
-    if (fs::is_directory(in, ec)) {
-      std::vector<fs::path> found;
-      for (const auto& entry : fs::directory_iterator(in, ec)) {
-        if (!entry.is_regular_file()) continue;
-        std::string ext = extension_of(entry.path());
-        if (ext == "jpg" || ext == "jpeg" || ext == "png") found.push_back(entry.path());
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::is_regular_file(in, ec)) {
-      files.emplace_back(in);
-    } else {
-      errors.push_back(in + ": no such file or directory");
-    }
-  }
-  return files;
-}
-
 int run_batch(const Opts& o, const ProcessOptions& po) {
   std::vector<std::string> errors;
-  const auto files = expand_inputs(o.inputs, errors);
+  const auto files = expand_inputs(o.inputs, {"jpg", "jpeg", "png"}, errors);
   for (const auto& e : errors) std::cerr << "regain: " << e << "\n";
   if (files.empty()) {
     std::cerr << "regain: no input images\n";

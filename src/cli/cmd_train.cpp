@@ -25,29 +25,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool image_extension(const fs::path& p) {
-  const std::string e = extension_of(p);
-  return e == "jpg" || e == "jpeg" || e == "heic" || e == "heif" || e == "avif" || e == "hif";
-}
-
-std::vector<fs::path> expand(const std::vector<std::string>& inputs, std::vector<std::string>& errors) {
-  std::vector<fs::path> out;
-  for (const auto& in : inputs) {
-    std::error_code ec;
-    if (fs::is_directory(in, ec)) {
-      std::vector<fs::path> found;
-      for (const auto& e : fs::directory_iterator(in, ec))
-        if (e.is_regular_file() && image_extension(e.path())) found.push_back(e.path());
-      std::sort(found.begin(), found.end());
-      out.insert(out.end(), found.begin(), found.end());
-    } else if (fs::is_regular_file(in, ec)) {
-      out.emplace_back(in);
-    } else {
-      errors.push_back(in + ": no such file or directory");
-    }
-  }
-  return out;
-}
+// What `train` reads from a directory: gain-map JPEG, HEIC and AVIF files.
+const std::vector<std::string> kPhotoExtensions{"jpg", "jpeg", "heic", "heif", "avif", "hif"};
 
 Result<std::vector<fs::path>> from_manifest(const std::string& manifest, const std::string& use) {
   REGAIN_TRY(bytes, read_input(manifest));
@@ -144,14 +123,14 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--dump-features", o->dump, "Write the training and validation photos' features to this file and stop (for experiments)");
   return [=]() -> int {
     std::vector<std::string> errors;
-    auto files = expand(o->inputs, errors);
+    auto files = expand_inputs(o->inputs, kPhotoExtensions, errors);
     if (!o->manifest.empty()) {
       auto m = from_manifest(o->manifest, o->use);
       if (!m) return report(m.error(), o->manifest);
       files.insert(files.end(), m->begin(), m->end());
     }
     for (const auto& e : errors) std::cerr << "regain: " << e << "\n";
-    auto val_files = expand(o->val, errors);
+    auto val_files = expand_inputs(o->val, kPhotoExtensions, errors);
     if (!o->val_use.empty()) {
       if (o->manifest.empty()) return report(Error{ErrorCode::InvalidInput, "--val-use needs --manifest"});
       auto m = from_manifest(o->manifest, o->val_use);

@@ -61,4 +61,29 @@ Result<std::vector<uint8_t>> encode_hdr_file(const ImageF& rgb, Primaries primar
   return encode_tiff16(pq);
 }
 
+std::vector<std::filesystem::path> expand_inputs(const std::vector<std::string>& inputs,
+                                                 const std::vector<std::string>& extensions,
+                                                 std::vector<std::string>& errors) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& entry : fs::directory_iterator(in, ec)) {
+        if (!entry.is_regular_file()) continue;
+        const std::string ext = extension_of(entry.path());
+        if (std::find(extensions.begin(), extensions.end(), ext) != extensions.end()) found.push_back(entry.path());
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(in, ec)) {
+      files.emplace_back(in);
+    } else {
+      errors.push_back(in + ": no such file or directory");
+    }
+  }
+  return files;
+}
+
 }  // namespace regain::cli
