@@ -39,6 +39,7 @@ double pu21_encode(double nits);
 // file is "none" (no gain at all).
 struct HdrError {
   double abs = 0, struc = 0, pu_psnr = 0;
+  double level = 0;  // the median error itself (signed, stops: > 0 = brighter than the photo's HDR)
 };
 // pred, truth: linear RGB (1.0 = SDR white); sdr: the 8-bit sRGB-encoded SDR they were made
 // from (the mask); all the same size and primaries. Scored as above.
@@ -50,6 +51,7 @@ struct PredictiveRow {
   double struc = 0;   // the same after removing the median error
   double pu_psnr = 0; // PU21 PSNR (peak = PU21(10000 cd/m2))
   double boost = 0;   // headroom the predictor chose, stops
+  double level = 0;   // signed median error (> 0: brighter than the photo's HDR), stops
 };
 // `renditions`, when given, receives the scored images at 512 px wide (linear, displayed):
 // the SDR, the photo's own HDR, then one per predictor (for side-by-side pictures).

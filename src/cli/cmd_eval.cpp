@@ -106,16 +106,16 @@ int run_predictive_eval(const std::vector<std::string>& inputs, const std::strin
     nlohmann::json j = nlohmann::json::object();
     j["rows"] = nlohmann::json::array();
     for (const auto& r : all)
-      j["rows"].push_back({{"file", r.file}, {"method", r.method}, {"abs", r.abs}, {"struc", r.struc}, {"pu_psnr", r.pu_psnr}, {"boost", r.boost}});
+      j["rows"].push_back({{"file", r.file}, {"method", r.method}, {"abs", r.abs}, {"struc", r.struc}, {"pu_psnr", r.pu_psnr}, {"boost", r.boost}, {"level", r.level}});
     for (const auto& m : order)
       j["mean"][m] = {{"abs", sum[m][0] / sum[m][3]}, {"struc", sum[m][1] / sum[m][3]}, {"pu_psnr", sum[m][2] / sum[m][3]}, {"files", sum[m][3]}};
     j["skipped"] = skipped;
     std::cout << j.dump(2) << "\n";
     return kOk;
   }
-  std::printf("%-48s %-28s %7s %7s %8s %6s\n", "file", "method", "abs", "struc", "PU-PSNR", "boost");
+  std::printf("%-48s %-28s %7s %7s %8s %6s %6s\n", "file", "method", "abs", "struc", "PU-PSNR", "boost", "level");
   for (const auto& r : all)
-    std::printf("%-48s %-28s %7.3f %7.3f %8.2f %6.2f\n", r.file.substr(0, 48).c_str(), r.method.c_str(), r.abs, r.struc, r.pu_psnr, r.boost);
+    std::printf("%-48s %-28s %7.3f %7.3f %8.2f %6.2f %+6.2f\n", r.file.substr(0, 48).c_str(), r.method.c_str(), r.abs, r.struc, r.pu_psnr, r.boost, r.level);
   for (const auto& m : order)
     std::printf("%-48s %-28s %7.3f %7.3f %8.2f\n", ("mean of " + std::to_string(int(sum[m][3])) + " files").c_str(), m.c_str(),
                 sum[m][0] / sum[m][3], sum[m][1] / sum[m][3], sum[m][2] / sum[m][3]);

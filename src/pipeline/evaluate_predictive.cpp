@@ -15,7 +15,7 @@ namespace regain {
 namespace {
 
 struct Scored {
-  double abs = 0, struc = 0, pu = 0;
+  double abs = 0, struc = 0, pu = 0, level = 0;
 };
 
 // Luminance of a linear RGB image averaged to w x h.
@@ -48,6 +48,7 @@ Scored score(const std::vector<float>& pred, const std::vector<float>& truth, co
     s.abs += std::abs(e);
     s.struc += std::abs(e - med);
   }
+  s.level = med;
   s.abs /= double(d.size());
   s.struc /= double(d.size());
   const double peak = pu21_encode(10000.0);
@@ -68,7 +69,7 @@ HdrError compare_hdr(const ImageF& pred, const ImageF& truth, const Image8& sdr,
     ys[i] = k[0] * s[0] + k[1] * s[1] + k[2] * s[2];
   }
   const Scored s = score(luminance_at(pred, w, h, primaries), luminance_at(truth, w, h, primaries), ys);
-  return {s.abs, s.struc, s.pu};
+  return {s.abs, s.struc, s.pu, s.level};
 }
 
 Result<std::vector<PredictiveRow>> evaluate_predictive_file(const std::string& name, std::span<const uint8_t> file,
@@ -91,7 +92,7 @@ Result<std::vector<PredictiveRow>> evaluate_predictive_file(const std::string& n
     const HdrError none = compare_hdr(lin, truth.rgb, sdr, truth.primaries);
     keep(lin);
     keep(truth.rgb);
-    rows.push_back({name, "none", none.abs, none.struc, none.pu_psnr, 0.0});
+    rows.push_back({name, "none", none.abs, none.struc, none.pu_psnr, 0.0, none.level});
   }
   for (const Predictor* p : predictors) {
     PredictOptions po;
@@ -101,7 +102,7 @@ Result<std::vector<PredictiveRow>> evaluate_predictive_file(const std::string& n
     REGAIN_TRY(hdr, apply_gain_map(sdr, cg.map, cg.meta));
     const HdrError s = compare_hdr(hdr, truth.rgb, sdr, truth.primaries);
     keep(hdr);
-    rows.push_back({name, p->name(), s.abs, s.struc, s.pu_psnr, pred.boost});
+    rows.push_back({name, p->name(), s.abs, s.struc, s.pu_psnr, pred.boost, s.level});
   }
   return rows;
 }
