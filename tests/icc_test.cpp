@@ -2,6 +2,9 @@
 // and the real iPhone profile is recognised as Display P3.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "container/jpeg_segments.h"
 #include "regain/icc.h"
 #include "test_support.h"
@@ -57,4 +60,34 @@ TEST(Icc, GeneratedProfilesAreByteStable) {
   EXPECT_EQ(a, b);
   EXPECT_EQ(a[24], 0x07);
   EXPECT_EQ(a[25], 0xEA);  // year 2026
+}
+
+TEST(Icc, EightBitToSrgbMatchesTheFloatPath) {
+  // The preview path (one 8-bit lcms2 transform, threaded) against our own maths on every
+  // 6th code of the cube in Display P3, a real iPhone profile included: within 1 code,
+  // out-of-gamut colours clipped, garbage refused.
+  std::vector<uint8_t> px;
+  for (int r = 0; r < 256; r += 6)
+    for (int g = 0; g < 256; g += 6)
+      for (int b = 0; b < 256; b += 6) px.insert(px.end(), {uint8_t(r), uint8_t(g), uint8_t(b)});
+  auto bytes = test::corpus_bytes("edited-pair/original_iphone15promax.jpg");
+  auto s = parse_jpeg_stream(bytes);
+  ASSERT_TRUE(s);
+  for (const auto& icc : {make_display_icc(Primaries::DisplayP3), collect_icc(bytes, *s)}) {
+    auto out = icc_to_srgb8(icc, px, 2);
+    ASSERT_TRUE(out) << out.error().message;
+    const Mat3 m = gamut_matrix(Primaries::DisplayP3, Primaries::BT709);
+    int worst = 0;
+    for (size_t i = 0; i < px.size(); i += 3) {
+      float lin[3], o[3];
+      for (int c = 0; c < 3; ++c) lin[c] = srgb_to_linear(px[i + c] / 255.f);
+      for (int c = 0; c < 3; ++c) {
+        o[c] = m[3 * c] * lin[0] + m[3 * c + 1] * lin[1] + m[3 * c + 2] * lin[2];
+        const int want = int(std::lround(linear_to_srgb(std::clamp(o[c], 0.f, 1.f)) * 255.f));
+        worst = std::max(worst, std::abs(want - int((*out)[i + c])));
+      }
+    }
+    EXPECT_LE(worst, 1);
+  }
+  EXPECT_FALSE(icc_to_srgb8(std::vector<uint8_t>(200, 0x41), px));
 }

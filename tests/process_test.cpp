@@ -32,6 +32,7 @@ TEST(Process, PredictiveOnTheEditedPhoto) {
   auto edited = test::corpus_bytes("edited-pair/edited_by_ai_editor.jpg");
   ProcessOptions o;
   o.want_hdr = true;
+  o.want_previews = true;
   auto r = process_image(edited, std::nullopt, o);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->meta["mode"], "predictive");

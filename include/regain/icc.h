@@ -27,6 +27,11 @@ Result<IccInfo> inspect_icc(std::span<const uint8_t> icc);
 Result<std::vector<float>> icc_to_linear(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8,
                                          Primaries target);
 
+// Converts 8-bit RGB pixels in the profile's space to 8-bit sRGB (relative colorimetric) with
+// one lcms2 8-bit transform (optimised to curves + a 3D table), rows split across `threads`
+// (0 = all cores): the SDR preview of a Display-P3 12-MP photo in tens of milliseconds.
+Result<std::vector<uint8_t>> icc_to_srgb8(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8, int threads = 0);
+
 // ---- HDR (PQ) display profiles for `regain master` exports (src/color/icc_hdr.cpp) ----
 //
 // ICC.1 has no way to express luminance above the profile's media white, and its curves

@@ -1,7 +1,8 @@
 // `regain process`: restore HDR to edited photos, one file or a batch.
-//   regain process --img EDITED [--ref ORIGINAL] [--boost STOPS] [--out OUT] [--hdr-out F.exr] [--json]
-//   regain process FILES_OR_DIRS... --out-dir D [--jobs N] [--boost STOPS] [--json]
-// Side outputs beside OUT: <stem>_sdr_preview.jpg, <stem>_gainmap.png, <stem>_meta.json.
+//   regain process --img EDITED [--ref ORIGINAL] [--boost STOPS] [--out OUT] [--hdr-out F.exr] [--previews] [--json]
+//   regain process FILES_OR_DIRS... --out-dir D [--jobs N] [--boost STOPS] [--previews] [--json]
+// Side outputs beside OUT: <stem>_meta.json; with --previews also <stem>_sdr_preview.jpg and
+// <stem>_gainmap.png (built only when asked: at 12 MP they cost more than the HDR file).
 #include <atomic>
 #include <chrono>
 #include <iomanip>
@@ -21,7 +22,7 @@ struct Opts {
   std::string img, ref, out, out_dir, hdr_out, format = "jpeg";
   std::vector<std::string> inputs;
   std::optional<double> boost;
-  bool json = false;
+  bool json = false, previews = false;
   int jobs = 1;
   std::string model, precision = "auto";  // predictor model (.rglm or GMNet weights)
   std::string predictor = "default";
@@ -49,8 +50,10 @@ Result<nlohmann::json> run_one(const fs::path& img, const std::optional<fs::path
   const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
   const std::string stem = out.stem().string();
   REGAIN_CHECK(write_output(out, r.output));
-  REGAIN_CHECK(write_output(dir / (stem + "_sdr_preview.jpg"), r.sdr_preview));
-  REGAIN_CHECK(write_output(dir / (stem + "_gainmap.png"), r.gainmap_png));
+  if (po.want_previews) {
+    REGAIN_CHECK(write_output(dir / (stem + "_sdr_preview.jpg"), r.sdr_preview));
+    REGAIN_CHECK(write_output(dir / (stem + "_gainmap.png"), r.gainmap_png));
+  }
   if (r.hdr) {
     REGAIN_TRY(enc, encode_hdr_file(*r.hdr, r.hdr_primaries, extension_of(hdr_out)));
     REGAIN_CHECK(write_output(hdr_out, enc));
@@ -132,12 +135,14 @@ Runner add_process(CLI::App& app) {
   cmd->add_option("--format", o->format, "jpeg (default), heic, avif");
   cmd->add_option("--hdr-out", o->hdr_out, "Also write the HDR rendition (.exr, .png PQ, .tif PQ) for QA");
   cmd->add_option("--jobs", o->jobs, "Batch: files processed in parallel")->check(CLI::Range(1, 64));
+  cmd->add_flag("--previews", o->previews, "Also write <stem>_sdr_preview.jpg (sRGB) and <stem>_gainmap.png");
   cmd->add_flag("--json", o->json, "Print the metadata JSON (an array in batch mode)");
   add_model_options(*cmd, o->model, o->model_scale, o->precision);
   add_predictor_option(*cmd, o->predictor);
   return [=]() -> int {
     ProcessOptions po;
     po.boost = o->boost;
+    po.want_previews = o->previews;
     auto chosen = choose_predictor(o->predictor, o->model, o->model_scale, o->precision);
     if (!chosen) return report(chosen.error(), o->model);
     std::unique_ptr<Predictor> model = std::move(*chosen);

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <memory>
 
+#include "util/parallel.h"
+
 namespace regain {
 
 namespace {
@@ -125,6 +127,27 @@ Result<std::vector<float>> icc_to_linear(std::span<const uint8_t> icc, std::span
   std::vector<float> result(rgb8.size());
   cmsDoTransform(t, rgb8.data(), result.data(), cmsUInt32Number(rgb8.size() / 3));
   cmsDeleteTransform(t);
+  return result;
+}
+
+Result<std::vector<uint8_t>> icc_to_srgb8(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8, int threads) {
+  Profile in(cmsOpenProfileFromMem(icc.data(), cmsUInt32Number(icc.size())));
+  if (!in) return fail(ErrorCode::InvalidInput, "ICC profile could not be parsed");
+  if (cmsGetColorSpace(in.get()) != cmsSigRgbData)
+    return fail(ErrorCode::Unsupported, "ICC profile is not an RGB profile");
+  Profile out = create_profile(Primaries::BT709);
+  // NOCACHE: the transform's one-pixel cache is its only mutable state, so without it one
+  // transform may run on several threads at once.
+  std::unique_ptr<void, void (*)(cmsHTRANSFORM)> t(
+      cmsCreateTransform(in.get(), TYPE_RGB_8, out.get(), TYPE_RGB_8, INTENT_RELATIVE_COLORIMETRIC, cmsFLAGS_NOCACHE),
+      [](cmsHTRANSFORM x) { if (x) cmsDeleteTransform(x); });
+  if (!t) return fail(ErrorCode::Unsupported, "ICC profile cannot be converted");
+  std::vector<uint8_t> result(rgb8.size());
+  const size_t pixels = rgb8.size() / 3, chunk = 65536;
+  parallel_for(int((pixels + chunk - 1) / chunk), threads, [&](int c0, int c1) {
+    const size_t p0 = size_t(c0) * chunk, p1 = std::min(pixels, size_t(c1) * chunk);
+    cmsDoTransform(t.get(), rgb8.data() + 3 * p0, result.data() + 3 * p0, cmsUInt32Number(p1 - p0));
+  });
   return result;
 }
 

@@ -96,16 +96,15 @@ const char* output_format_name(OutputFormat f) {
   return f == OutputFormat::Heic ? "heic" : f == OutputFormat::Avif ? "avif" : "jpeg";
 }
 
-// The edited SDR as an sRGB JPEG for web display: same pixel size and orientation tag.
-Result<std::vector<uint8_t>> sdr_preview(const EditedImage& e) {
+// The edited SDR as an sRGB JPEG for web display: same pixel size and orientation tag. An
+// sRGB JPEG is carried as is; anything else goes through one 8-bit lcms2 transform.
+Result<std::vector<uint8_t>> sdr_preview(const EditedImage& e, int threads) {
   if (!e.jpeg.empty() && e.primaries == Primaries::BT709 && e.icc_known)
     return with_jpeg_metadata(e.jpeg, make_orientation_exif(e.orientation), make_display_icc(Primaries::BT709));
   Image8 srgb = e.pixels;
   if (!e.icc.empty() && (e.primaries != Primaries::BT709 || !e.icc_known)) {
-    REGAIN_TRY(lin, icc_to_linear(e.icc, e.pixels.span(), Primaries::BT709));
-    std::array<uint8_t, 4097> enc{};
-    for (int i = 0; i <= 4096; ++i) enc[i] = uint8_t(linear_to_srgb(i / 4096.f) * 255.f + 0.5f);
-    for (size_t i = 0; i < lin.size(); ++i) srgb.data()[i] = enc[int(std::clamp(lin[i], 0.f, 1.f) * 4096.f)];
+    REGAIN_TRY(conv, icc_to_srgb8(e.icc, e.pixels.span(), threads));
+    std::copy(conv.begin(), conv.end(), srgb.data());
   }
   REGAIN_TRY(jpeg, encode_jpeg(srgb, {92, true}));
   return with_jpeg_metadata(jpeg, make_orientation_exif(e.orientation), make_display_icc(Primaries::BT709));
@@ -190,10 +189,12 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
     r.output = std::move(file);
   }
   if (cancelled(opt)) return tl::unexpected(cancelled_error());
-  REGAIN_TRY(preview, sdr_preview(e));
-  r.sdr_preview = std::move(preview);
-  REGAIN_TRY(vis, encode_png8(apply_orientation(cg.map, e.orientation)));
-  r.gainmap_png = std::move(vis);
+  if (opt.want_previews) {
+    REGAIN_TRY(preview, sdr_preview(e, opt.threads));
+    r.sdr_preview = std::move(preview);
+    REGAIN_TRY(vis, encode_png8(apply_orientation(cg.map, e.orientation)));
+    r.gainmap_png = std::move(vis);
+  }
   const double package_ms = ms_since(t2);
 
   if (opt.want_hdr) {

@@ -142,6 +142,7 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
   po.format = p.format;
   po.predictor = cx.opt.predictor;
   po.threads = cx.threads_per_job;
+  po.want_previews = true;  // the result page shows both
   po.limits.max_pixels = cx.opt.max_pixels;
   po.limits.max_file_bytes = cx.opt.max_upload_bytes;
   auto job = std::make_shared<ProcessJob>(std::move(img), std::move(ref), po, *cx.counters);

@@ -83,13 +83,14 @@ expect_rc 0 "re-encode iphone keep gps" "$BIN" encode --sdr "$CORPUS/edited-pair
 
 # process / hdr-process (Predictive mode) and batch
 HDRP="$(dirname "$BIN")/hdr-process"
-expect_rc 0 "process predictive" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --out "$TMP/proc/edited_hdr.jpg" --hdr-out "$TMP/proc/edited_hdr.exr" --json
+expect_rc 0 "process predictive" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --out "$TMP/proc/edited_hdr.jpg" --hdr-out "$TMP/proc/edited_hdr.exr" --previews --json
 [ "$(json_get '.mode' < "$TMP/out.txt")" = predictive ] && ok || bad "process --json mode"
 for f in edited_hdr.jpg edited_hdr_sdr_preview.jpg edited_hdr_gainmap.png edited_hdr_meta.json edited_hdr.exr; do
   [ -s "$TMP/proc/$f" ] && ok || bad "process output $f missing"
 done
 expect_rc 0 "hdr-process alias" "$HDRP" --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --boost 2 --out "$TMP/proc/alias.jpg"
 [ "$(json_get '.boost' < "$TMP/proc/alias_meta.json")" = 2 ] && ok || bad "hdr-process --boost"
+[ ! -e "$TMP/proc/alias_sdr_preview.jpg" ] && [ ! -e "$TMP/proc/alias_gainmap.png" ] && ok || bad "previews written without --previews"
 expect_rc 0 "hdr-process reference mode" "$HDRP" --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/edited-pair/original_iphone15promax.jpg" --out "$TMP/proc/ref.jpg"
 [ "$(json_get '.mode' < "$TMP/proc/ref_meta.json")" = reference ] && ok || bad "reference mode not used"
 expect_rc 6 "process --ref HEIC without a gain map" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/heif/iphone8plus_no_gainmap.heic" --out "$TMP/proc/heic.jpg"
