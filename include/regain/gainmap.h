@@ -126,6 +126,8 @@ class GainMapApplier {
   // base: 8-bit RGB (the transfer given to create) or linear float RGB; out: W x H x 3.
   void apply_rows(const Image8& base, int y0, int y1, ImageF& out) const;
   void apply_rows(const ImageF& base, int y0, int y1, ImageF& out) const;
+  // One row y of an 8-bit base into `out` (width x 3 floats): HDR a row at a time.
+  void apply_row(const Image8& base, int y, std::span<float> out) const;
   int width() const { return width_; }
   int height() const { return height_; }
 
@@ -134,8 +136,8 @@ class GainMapApplier {
     std::vector<int> i0, i1;
     std::vector<float> w1;
   };
-  template <class Pixel>
-  void run(int y0, int y1, ImageF& out, Pixel&& linear_plus_offset) const;
+  template <class Out, class Pixel>
+  void run(int y0, int y1, Out&& out_row, Pixel&& linear_plus_offset) const;
   void blend_map_rows(int y, float* vrow) const;
 
   int width_ = 0, height_ = 0;

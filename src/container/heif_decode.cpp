@@ -91,32 +91,41 @@ Result<HeifPicture> decode_heif_item(const HeifFile& hf, ByteView file, const He
   if (img.grid) {
     const auto& g = *img.grid;
     const size_t n = g.tiles.size();
-    std::vector<Image16> tiles(n);
+    if (n == 0) return fail(ErrorCode::InvalidInput, "grid without tiles");
+    // Each tile is placed into the picture as soon as it is decoded (tiles are disjoint, so
+    // threads never write the same pixels): peak memory is the picture plus one tile per
+    // thread, not every tile and the picture. The first tile fixes channels and bit depth.
     std::vector<int> depths(n, 0);
     std::vector<std::optional<Error>> errors(n);
-    parallel_for(int(n), threads, [&](int i0, int i1) {
-      for (int i = i0; i < i1; ++i) {
-        const int x0 = int(i % g.columns) * int(g.tile_width), y0 = int(i / g.columns) * int(g.tile_height);
-        const int vw = std::min<int>(int(g.tile_width), int(g.output_width) - x0);
-        const int vh = std::min<int>(int(g.tile_height), int(g.output_height) - y0);
-        if (vw <= 0 || vh <= 0) continue;  // a tile wholly outside the output (MIAF forbids; skip it)
-        auto t = decode_coded(s, file, g.tiles[i], g.tile_type, img.nclx, limits, vw, vh, depths[i]);
-        if (!t) errors[i] = t.error();
-        else tiles[i] = std::move(*t);
-      }
+    auto tile_rect = [&](size_t i, int& x0, int& y0, int& vw, int& vh) {
+      x0 = int(i % g.columns) * int(g.tile_width), y0 = int(i / g.columns) * int(g.tile_height);
+      vw = std::min<int>(int(g.tile_width), int(g.output_width) - x0);
+      vh = std::min<int>(int(g.tile_height), int(g.output_height) - y0);
+      return vw > 0 && vh > 0;  // a tile wholly outside the output (MIAF forbids): skipped
+    };
+    int channels = 0;
+    auto decode_tile = [&](size_t i) {
+      int x0, y0, vw, vh;
+      if (!tile_rect(i, x0, y0, vw, vh)) return;
+      auto t = decode_coded(s, file, g.tiles[i], g.tile_type, img.nclx, limits, vw, vh, depths[i]);
+      if (!t) errors[i] = t.error();
+      else if (t->channels() != channels || depths[i] != depths[0])
+        errors[i] = Error{ErrorCode::InvalidInput, "grid tiles differ in channels or bit depth"};
+      else place(*t, full, x0, y0);
+    };
+    {
+      int x0, y0, vw, vh;
+      if (!tile_rect(0, x0, y0, vw, vh)) return fail(ErrorCode::InvalidInput, "the grid's first tile is outside it");
+      REGAIN_TRY(first, decode_coded(s, file, g.tiles[0], g.tile_type, img.nclx, limits, vw, vh, depths[0]));
+      channels = first.channels();
+      full = Image16(int(g.output_width), int(g.output_height), channels);
+      place(first, full, x0, y0);
+    }
+    parallel_for(int(n) - 1, threads, [&](int i0, int i1) {
+      for (int i = i0; i < i1; ++i) decode_tile(size_t(i) + 1);
     });
     for (auto& e : errors)
       if (e) return tl::unexpected(with_context(*e, "grid tile"));
-    const int channels = tiles[0].channels();
-    for (size_t i = 0; i < n; ++i)
-      if (!tiles[i].empty() && (tiles[i].channels() != channels || depths[i] != depths[0]))
-        return fail(ErrorCode::InvalidInput, "grid tiles differ in channels or bit depth");
-    full = Image16(int(g.output_width), int(g.output_height), channels);
-    for (size_t i = 0; i < n; ++i) {
-      const int x0 = int(i % g.columns) * int(g.tile_width), y0 = int(i / g.columns) * int(g.tile_height);
-      if (!tiles[i].empty()) place(tiles[i], full, x0, y0);
-      tiles[i] = Image16();
-    }
     out.bit_depth = depths[0];
   } else {
     REGAIN_TRY(px, decode_coded(s, file, img.item_id, img.coded_type, img.nclx, limits, int(img.width),

@@ -89,8 +89,8 @@ void GainMapApplier::blend_map_rows(int y, float* vrow) const {
   for (size_t k = 0; k < n; ++k) vrow[k] = (r0[k] + (float(r1[k]) - r0[k]) * wy) * kSteps + 0.5f;
 }
 
-template <class Pixel>
-void GainMapApplier::run(int y0, int y1, ImageF& out, Pixel&& lin) const {
+template <class Out, class Pixel>
+void GainMapApplier::run(int y0, int y1, Out&& out_row, Pixel&& lin) const {
   std::vector<float> vrow(map_.row_elems());
   const int W = width_, mc = map_.channels();
   const int* __restrict i0 = tx_.i0.data();
@@ -103,7 +103,7 @@ void GainMapApplier::run(int y0, int y1, ImageF& out, Pixel&& lin) const {
   for (int y = y0; y < y1; ++y) {
     blend_map_rows(y, vrow.data());
     const float* __restrict v = vrow.data();
-    float* __restrict o = out.row(y);
+    float* __restrict o = out_row(y);
     if (mono_) {
       for (int x = 0; x < W; ++x) {
         const float g = v[i0[x]] + (v[i1[x]] - v[i0[x]]) * w1[x];
@@ -131,18 +131,23 @@ void GainMapApplier::run(int y0, int y1, ImageF& out, Pixel&& lin) const {
 }
 
 void GainMapApplier::apply_rows(const Image8& base, int y0, int y1, ImageF& out) const {
+  for (int y = y0; y < y1; ++y) apply_row(base, y, std::span<float>(out.row(y), size_t(3) * width_));
+}
+
+void GainMapApplier::apply_row(const Image8& base, int y, std::span<float> out) const {
+  if (y < 0 || y >= height_ || base.width() != width_ || out.size() < size_t(3) * width_) return;
   const auto& l0 = linb_[0];
   const auto& l1 = linb_[1];
   const auto& l2 = linb_[2];
-  run(y0, y1, out, [&](int y, int x) {
-    const uint8_t* b = base.row(y) + 3 * x;
+  run(y, y + 1, [&](int) { return out.data(); }, [&](int yy, int x) {
+    const uint8_t* b = base.row(yy) + 3 * x;
     return std::array<float, 3>{l0[b[0]], l1[b[1]], l2[b[2]]};
   });
 }
 
 void GainMapApplier::apply_rows(const ImageF& base, int y0, int y1, ImageF& out) const {
   const float b0 = base_offset_[0], b1 = base_offset_[1], b2 = base_offset_[2];
-  run(y0, y1, out, [&](int y, int x) {
+  run(y0, y1, [&](int y) { return out.row(y); }, [&](int y, int x) {
     const float* b = base.row(y) + 3 * x;
     return std::array<float, 3>{b[0] + b0, b[1] + b1, b[2] + b2};
   });

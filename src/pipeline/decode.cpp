@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "pipeline/gainmap_parts.h"
 #include "regain/icc.h"
 #include "regain/pipeline.h"
 #include "util/orientation.h"
@@ -110,13 +111,7 @@ Result<DecodedHdr> decode_jpegr_hdr(std::span<const uint8_t> file, const DecodeO
   out.headroom = opt.headroom ? *opt.headroom : std::max(out.meta.alternate_headroom, out.meta.base_headroom);
   out.primaries = jpeg_primaries(jr.icc);
   ImageF rgb;
-  std::optional<Primaries> math_space;
-  if (!out.meta.use_base_colour_space) {
-    // ISO 21496-1: the map was made in the alternate rendition's primaries, which the
-    // gain-map image's ICC names; without one, the base primaries are the fallback.
-    if (!jr.gain_map_icc.empty()) math_space = jpeg_primaries(jr.gain_map_icc);
-    if (math_space == out.primaries) math_space.reset();
-  }
+  const std::optional<Primaries> math_space = jpegr_math_space(jr, out.primaries);
   if (math_space) {
     REGAIN_TRY(base8, decode_jpeg(jr.primary_bytes, opt.limits, 3));
     ImageF lin(base8.width(), base8.height(), 3);

@@ -3,15 +3,12 @@
 #include <algorithm>
 
 #include "container/heif_decode.h"
+#include "pipeline/gainmap_parts.h"
 #include "regain/pipeline.h"
 #include "util/parallel.h"
 
 namespace regain {
 namespace {
-
-std::optional<Primaries> nclx_gamut(const std::optional<Nclx>& n) {
-  return n ? primaries_from_cicp(n->primaries) : std::nullopt;
-}
 
 Image8 expand_gray(Image8 img) {
   if (img.channels() == 3) return img;
@@ -40,14 +37,7 @@ Result<DecodedHdr> decode_heif_hdr(std::span<const uint8_t> file, const DecodeOp
   out.headroom = opt.headroom ? *opt.headroom : std::max(out.meta.alternate_headroom, out.meta.base_headroom);
   out.primaries = heif_primaries(*base);
   const Transfer transfer = heif_transfer(*base);
-  // ISO 21496-1 in HEIF: the tmap item's colr names the math space when the map was not
-  // made in the base's primaries.
-  std::optional<Primaries> math_space;
-  if (!out.meta.use_base_colour_space) {
-    math_space = nclx_gamut(hf.alternate_nclx);
-    if (!math_space && !hf.alternate_icc.empty()) math_space = jpeg_primaries(hf.alternate_icc);
-    if (math_space == out.primaries) math_space.reset();
-  }
+  const std::optional<Primaries> math_space = heif_math_space(hf, out.primaries);
   ApplyOptions ao;
   ao.display_headroom = out.headroom;
   ao.threads = opt.threads;

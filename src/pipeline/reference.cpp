@@ -14,6 +14,8 @@
 #include "regain/pipeline.h"
 #include "regain/synthetic.h"
 #include "container/heif_gainmap.h"
+#include "pipeline/gainmap_parts.h"
+#include "util/parallel.h"
 #include "util/orientation.h"
 
 namespace regain {
@@ -21,11 +23,14 @@ namespace regain {
 namespace {
 
 constexpr float kOffset = 1.0f / 64;  // keeps log ratios finite near black
+// Largest grid the change detection and masks run on (a 2300 x 1730 map and smaller: the map
+// itself; at 2e6 a 13.7-MP ACR original lost 1.4 dB PU21 in object-removal fills).
+constexpr double kAnalysisPixels = 4.0e6;
 
 struct RefRenditions {
   Image8 sdr8;      // for alignment, displayed orientation
-  ImageF sdr_lin;   // linear SDR (1 channel luminance), null for HDR-only references
-  ImageF hdr_lum;   // linear HDR luminance (1 channel), 1.0 = SDR white
+  ImageF sdr_lin;   // linear SDR luminance (gain-map references)
+  ImageF hdr_lum;   // linear HDR luminance, 1.0 = SDR white (HDR-only references)
   // Gain (HDR over SDR luminance, linear) at the original's full resolution (gain-map
   // references). Warping the ratio itself keeps it exact wherever the edit samples whole
   // pixels, and between pixels it averages gains linearly: a log-domain average would
@@ -69,14 +74,44 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
     }
     DecodeOptions d;
     d.limits = limits;
+    REGAIN_TRY(parts, decode_gainmap_parts(bytes, d));
+    if (parts) {
+      // The common case: the HDR a row at a time, straight into the two luminance planes.
+      const int W = parts->sdr.width(), H = parts->sdr.height();
+      r.sdr_lin = ImageF(W, H, 1);
+      r.gain = ImageF(W, H, 1);
+      const Vec3 w = luminance_weights(parts->primaries);
+      const auto& lut = srgb8_to_linear_lut();
+      parallel_for(H, 0, [&](int y0, int y1) {
+        std::vector<float> hdr(size_t(3) * W);
+        for (int y = y0; y < y1; ++y) {
+          parts->hdr.apply_row(parts->sdr, y, hdr);
+          const uint8_t* s8 = parts->sdr.row(y);
+          float* sl = r.sdr_lin.row(y);
+          float* g = r.gain.row(y);
+          for (int x = 0; x < W; ++x) {
+            const float* h = hdr.data() + 3 * x;
+            const float yh = std::max(0.f, w[0] * h[0] + w[1] * h[1] + w[2] * h[2]);
+            sl[x] = w[0] * lut[s8[3 * x]] + w[1] * lut[s8[3 * x + 1]] + w[2] * lut[s8[3 * x + 2]];
+            g[x] = (yh + kOffset) / (std::max(sl[x], 0.f) + kOffset);
+          }
+        }
+      });
+      r.sdr8 = std::move(parts->sdr);
+      r.headroom = parts->headroom;
+      return r;
+    }
+    // Anything else (an HDR or 10-bit base, a map in other primaries): the full renditions.
     auto hdr = decode_gainmap_hdr(bytes, d);
     if (!hdr) return tl::unexpected(with_context(hdr.error(), "reference"));
     REGAIN_TRY(sdr, decode_gainmap_sdr(bytes, d));
-    r.hdr_lum = luminance(hdr->rgb, hdr->primaries);
-    r.sdr_lin = luminance8(sdr, hdr->primaries);
-    r.gain = ImageF(r.hdr_lum.width(), r.hdr_lum.height(), 1);
-    for (size_t i = 0, n = r.gain.size(); i < n; ++i)
-      r.gain.data()[i] = (r.hdr_lum.data()[i] + kOffset) / (std::max(r.sdr_lin.data()[i], 0.f) + kOffset);
+    {
+      const ImageF hdr_lum = luminance(hdr->rgb, hdr->primaries);
+      r.sdr_lin = luminance8(sdr, hdr->primaries);
+      r.gain = ImageF(hdr_lum.width(), hdr_lum.height(), 1);
+      for (size_t i = 0, n = r.gain.size(); i < n; ++i)
+        r.gain.data()[i] = (hdr_lum.data()[i] + kOffset) / (std::max(r.sdr_lin.data()[i], 0.f) + kOffset);
+    }
     r.sdr8 = std::move(sdr);
     r.headroom = hdr->headroom;
     return r;
@@ -100,9 +135,8 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
 
 // Samples `src` (reference pixels) at each map pixel of the edited frame (edges replicated;
 // what lies outside the original is decided geometrically by outside_mask).
-ImageF warp_to_map(const ImageF& src, const Alignment& a, int mw, int mh, double map_to_edited) {
-  ImageF blurred = src;
-  cv::Mat b = cv_view(blurred);
+ImageF warp_to_map(ImageF src, const Alignment& a, int mw, int mh, double map_to_edited) {
+  cv::Mat b = cv_view(src);  // blurred in place: callers hand over planes they are done with
   // Pre-filter: a map pixel covers ~(scale * map_to_edited) reference pixels.
   const double sigma = 0.5 * a.scale * map_to_edited;
   if (sigma > 0.6) cv::GaussianBlur(b, b, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
@@ -139,6 +173,14 @@ ImageF rgb_to_map(const Image8& rgb, int mw, int mh) {
   ImageF out(mw, mh, 3);
   cv::Mat dst = cv_view(out);
   cv::resize(f, dst, dst.size(), 0, 0, cv::INTER_AREA);
+  return out;
+}
+
+// Bilinear, centre-aligned.
+ImageF upsample(const ImageF& small, int w, int h) {
+  ImageF out(w, h, 1);
+  cv::Mat dst = cv_view(out);
+  cv::resize(cv_view(small), dst, dst.size(), 0, 0, cv::INTER_LINEAR);
   return out;
 }
 
@@ -253,16 +295,42 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   // As dense as the original's map, in edited pixels (a full-resolution original keeps a
   // full-resolution map; an Android 1/4 map stays 1/4), between 1 and 4.
   const int scale = std::clamp(int(std::lround(ref.pixels_per_map_pixel / std::max(al.scale, 1e-3))), 1, 4);
-  const int mw = (W + scale - 1) / scale, mh = (H + scale - 1) / scale;
-  const double map_to_edited = double(W) / mw;
-  // Edited luminance and colour at map resolution (displayed orientation).
-  ImageF e_lum = box_to_map(luminance8(shown, primaries), mw, mh);
+  const int map_w = (W + scale - 1) / scale, map_h = (H + scale - 1) / scale;
+  const double map_to_edited = double(W) / map_w;
+  // Change detection, masks, fill and seams are all smooth at the scale of several edited
+  // pixels, so on a large map they run on an analysis grid k times coarser (k = 1, the map
+  // itself, up to kAnalysisPixels); only the original's gain and the final blend are
+  // computed at map resolution.
+  const int k = std::max(1, int(std::ceil(std::sqrt(double(map_w) * map_h / kAnalysisPixels))));
+  const int mw = (map_w + k - 1) / k, mh = (map_h + k - 1) / k;
+  const double grid_to_edited = double(W) / mw;
+  ImageF lum_full = luminance8(shown, primaries);
+  ImageF e_lum = box_to_map(lum_full, mw, mh);
   // Reference quantities warped into the edited frame.
-  ImageF r_hdr = warp_to_map(ref.hdr_lum, al, mw, mh, map_to_edited);
-  ImageF r_sdr = ref.hdr_only ? ImageF() : warp_to_map(ref.sdr_lin, al, mw, mh, map_to_edited);
-  ImageF r_gain = ref.hdr_only ? ImageF() : warp_to_map(ref.gain, al, mw, mh, map_to_edited);
+  const int ref_w = ref.sdr8.width(), ref_h = ref.sdr8.height();
+  ref.sdr8 = Image8();  // aligned: no longer needed
+  ImageF r_hdr, r_sdr, r_gain, map_gain;  // analysis grid; map_gain: log2 gain at map resolution
+  if (ref.hdr_only) {
+    r_hdr = warp_to_map(std::move(ref.hdr_lum), al, map_w, map_h, map_to_edited);
+    if (k > 1) {
+      const ImageF e_map = box_to_map(lum_full, map_w, map_h);
+      map_gain = ImageF(map_w, map_h, 1);
+      for (size_t i = 0; i < map_gain.size(); ++i)
+        map_gain.data()[i] = std::log2((r_hdr.data()[i] + kOffset) / (std::max(e_map.data()[i], 0.f) + kOffset));
+      r_hdr = box_to_map(r_hdr, mw, mh);
+    }
+  } else {
+    r_sdr = warp_to_map(std::move(ref.sdr_lin), al, mw, mh, grid_to_edited);
+    r_gain = warp_to_map(std::move(ref.gain), al, map_w, map_h, map_to_edited);
+    if (k > 1) {
+      map_gain = ImageF(map_w, map_h, 1);
+      for (size_t i = 0; i < map_gain.size(); ++i) map_gain.data()[i] = std::log2(std::max(r_gain.data()[i], 1e-6f));
+      r_gain = box_to_map(r_gain, mw, mh);
+    }
+  }
 
-  ImageF outside = outside_mask(al, mw, mh, map_to_edited, ref.hdr_lum.width(), ref.hdr_lum.height());
+  lum_full = ImageF();
+  ImageF outside = outside_mask(al, mw, mh, grid_to_edited, ref_w, ref_h);
   // Content-change detection against a tone curve fitted on all covered pixels.
   const size_t n = size_t(mw) * mh;
   std::vector<float> xs, ys;
@@ -277,11 +345,13 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
     ys.push_back(perceptual(e_lum.data()[i]));
   }
   const ToneCurve curve = fit_curve(xs, ys);
+  xs = {};
+  ys = {};
   ImageF changed(mw, mh, 1), g_ref(mw, mh, 1), diff(mw, mh, 1), pe_img(mw, mh, 1);
   size_t n_changed = 0, n_outside = 0;
   for (size_t i = 0; i < n; ++i) {
     const float r = r_cmp.data()[i];
-    const bool out_of_ref = outside.data()[i] > 0 || std::isnan(r) || std::isnan(r_hdr.data()[i]);
+    const bool out_of_ref = outside.data()[i] > 0 || std::isnan(r) || (ref.hdr_only && std::isnan(r_hdr.data()[i]));
     n_outside += out_of_ref;
     if (out_of_ref) {
       changed.data()[i] = 0;
@@ -299,7 +369,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   }
   // Differences are judged over ~6 edited pixels whatever the map density: re-encoding noise
   // and sub-pixel misalignment at edges are not edits.
-  const double px = 1.0 / scale;  // map pixels per edited pixel
+  const double px = 1.0 / (scale * k);  // analysis pixels per edited pixel
   // Both sides are low-passed before they are compared: the edited image and the warped
   // reference went through different resamplers, which disagree on fine texture (foliage
   // against sky) by far more than the threshold even where nothing was edited.
@@ -332,7 +402,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
   if (cancelled()) return fail(ErrorCode::Internal, "cancelled");
   // Predicted gain for the rest, at the original's headroom so both halves agree.
   PredictOptions po = popt;
-  po.scale = scale;
+  po.scale = std::min(16, scale * k);
   if (!po.boost) {
     po.boost = std::clamp(ref.headroom, 0.5, 8.0);
     po.boost_caps_only = true;
@@ -383,9 +453,23 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
     carried.data()[i] = copied.data()[i] > 0 ? 0.f : carried.data()[i] * (1 - t * t * (3 - 2 * t));
   }
   ImageF g(mw, mh, 1);
-  for (size_t i = 0; i < n; ++i) {
-    const float w = weight.data()[i];
-    g.data()[i] = w * g_ref.data()[i] + (1 - w) * (fill.data()[i] + carried.data()[i]);
+  if (k == 1) {
+    for (size_t i = 0; i < n; ++i) {
+      const float w = weight.data()[i];
+      g.data()[i] = w * g_ref.data()[i] + (1 - w) * (fill.data()[i] + carried.data()[i]);
+    }
+  } else {
+    // The weight and the replacement gain, upsampled; the original's own gain at full
+    // density; nothing outside the original (decided again at map resolution).
+    ImageF repl(mw, mh, 1);
+    for (size_t i = 0; i < n; ++i) repl.data()[i] = fill.data()[i] + carried.data()[i];
+    const ImageF w_map = upsample(weight, map_w, map_h), r_map = upsample(repl, map_w, map_h);
+    const ImageF out_map = outside_mask(al, map_w, map_h, map_to_edited, ref_w, ref_h);
+    g = ImageF(map_w, map_h, 1);
+    for (size_t i = 0; i < g.size(); ++i) {
+      const float w = out_map.data()[i] > 0 ? 0.f : w_map.data()[i];
+      g.data()[i] = w * map_gain.data()[i] + (1 - w) * r_map.data()[i];
+    }
   }
   out.log2_gain = apply_orientation(g, inverse_orientation(orientation));
   out.map_scale = scale;
