@@ -2,6 +2,7 @@
 // real corpus files, and hostile inputs (truncation, byte damage, bomb headers).
 #include <gtest/gtest.h>
 #include <tiffio.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "codec/deflate_bands.h"
 #include "regain/codec.h"
 #include "regain/icc.h"
 #include "test_support.h"
@@ -736,5 +738,76 @@ TEST(Hostile, DamagedBytes) {
       d[rng() % head] = uint8_t(rng());
       (void)read_hdr_image(d);
     }
+  }
+}
+
+// The parallel writers: deflate bands joined into one stream inflate to the input, and the
+// bytes do not depend on the thread count; multi-band PNGs and multi-strip TIFFs of every
+// channel count round-trip at both efforts.
+TEST(ParallelDeflate, OneStreamIsValidAndThreadIndependent) {
+  std::mt19937 rng(7);
+  std::vector<std::vector<uint8_t>> bands(9);
+  std::vector<uint8_t> all;
+  for (size_t b = 0; b < bands.size(); ++b) {
+    bands[b].resize(1000 + 7919 * b);
+    for (auto& v : bands[b]) v = uint8_t(rng() % (b + 2));  // compressible, different per band
+    all.insert(all.end(), bands[b].begin(), bands[b].end());
+  }
+  auto src = [&](int b, std::vector<uint8_t>& raw) { raw = bands[size_t(b)]; };
+  for (int level : {2, 9}) {
+    auto one = deflate_one_stream(int(bands.size()), level, src, 1);
+    auto two = deflate_one_stream(int(bands.size()), level, src, 2);
+    ASSERT_TRUE(one && two);
+    EXPECT_EQ(*one, *two);
+    std::vector<uint8_t> stream;
+    for (const auto& p : *one) stream.insert(stream.end(), p.begin(), p.end());
+    std::vector<uint8_t> back(all.size() + 16);
+    uLongf n = uLongf(back.size());
+    ASSERT_EQ(uncompress(back.data(), &n, stream.data(), uLong(stream.size())), Z_OK);
+    back.resize(n);
+    EXPECT_EQ(back, all);
+    auto each = deflate_each(int(bands.size()), level, src, 2);
+    ASSERT_TRUE(each);
+    for (size_t b = 0; b < bands.size(); ++b) {
+      std::vector<uint8_t> out(bands[b].size() + 16);
+      uLongf m = uLongf(out.size());
+      ASSERT_EQ(uncompress(out.data(), &m, (*each)[b].data(), uLong((*each)[b].size())), Z_OK);
+      out.resize(m);
+      EXPECT_EQ(out, bands[b]);
+    }
+  }
+  EXPECT_FALSE(deflate_one_stream(0, 2, src));
+}
+
+TEST(ParallelDeflate, ManyBandPngAndTiffRoundTrip) {
+  std::mt19937 rng(3);
+  for (int c : {1, 3, 4}) {
+    // 1 MB PNG bands and 256 KB TIFF strips: several of each.
+    Image16 img(701, 1203, c);
+    for (int y = 0; y < img.height(); ++y)
+      for (size_t i = 0; i < img.row_elems(); ++i)
+        img.row(y)[i] = uint16_t((y * 37 + i * 11) * 13 + rng() % 64);
+    for (Effort e : {Effort::Fast, Effort::Small}) {
+      auto png = encode_png16(img, Cicp{12, 16, 0, 1}, {}, e);
+      ASSERT_TRUE(png) << png.error().message;
+      auto back = decode_png(*png);
+      ASSERT_TRUE(back) << back.error().message;
+      ASSERT_EQ(back->pixels.channels(), c == 4 ? 4 : c);
+      EXPECT_EQ(std::memcmp(back->pixels.data(), img.data(), img.size() * 2), 0) << c;
+      auto tif = encode_tiff16(img, {}, e);
+      ASSERT_TRUE(tif) << tif.error().message;
+      auto tb = decode_tiff(*tif);
+      ASSERT_TRUE(tb) << tb.error().message;
+      EXPECT_EQ(std::memcmp(tb->pixels16.data(), img.data(), img.size() * 2), 0) << c;
+    }
+    Image8 small(333, 3001, c);
+    for (size_t i = 0; i < small.size(); ++i) small.data()[i] = uint8_t(i * 7 + rng() % 3);
+    auto p8 = encode_png8(small);
+    ASSERT_TRUE(p8);
+    auto b8 = decode_png(*p8);
+    ASSERT_TRUE(b8);
+    EXPECT_EQ(b8->bit_depth, 8);
+    for (size_t i = 0; i < small.size(); ++i)
+      if (b8->pixels.data()[i] != small.data()[i] * 257) FAIL() << "8-bit pixel " << i;
   }
 }

@@ -20,6 +20,11 @@ enum class FileType { Unknown, Jpeg, Png, Tiff, Exr, Heif, Avif };
 FileType sniff_file_type(ByteView bytes);  // from magic bytes, never from a name
 const char* file_type_name(FileType t);
 
+// How hard the lossless writers (PNG, TIFF, EXR) compress. Fast, the default: zlib level 2
+// (PNG: Sub/Paeth filters) on all cores. Small: level 9 (PNG: every filter tried), for when
+// the smallest file matters more than seconds (`--small`).
+enum class Effort { Fast, Small };
+
 // ---- JPEG (TurboJPEG) ----------------------------------------------------------------
 struct JpegInfo {
   int width = 0, height = 0, components = 0;  // components: 1 (gray) or 3
@@ -56,10 +61,10 @@ struct PngImage {
 Result<PngImage> decode_png(ByteView png, const Limits& limits = {});
 // The first `channels` (1 or 3) samples of each pixel, rounded to 8 bits.
 Image8 png_to_8bit(const PngImage& png, int channels);
-// 1 or 3 (or 4) channel, 8- or 16-bit source data.
+// 1 or 3 (or 4) channel, 8- or 16-bit source data. Filtered and deflated on all cores.
 Result<Bytes> encode_png16(const Image16& img, const std::optional<Cicp>& cicp = {},
-                           std::span<const uint8_t> icc = {});
-Result<Bytes> encode_png8(const Image8& img, std::span<const uint8_t> icc = {});
+                           std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
+Result<Bytes> encode_png8(const Image8& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
 
 // ---- TIFF -----------------------------------------------------------------------------
 struct TiffImage {
@@ -71,8 +76,9 @@ struct TiffImage {
   std::vector<uint8_t> icc;
 };
 Result<TiffImage> decode_tiff(ByteView tiff, const Limits& limits = {});
-Result<Bytes> encode_tiff16(const Image16& img, std::span<const uint8_t> icc = {});
-Result<Bytes> encode_tiff_float(const ImageF& img, std::span<const uint8_t> icc = {});
+// Deflate with a differencing predictor; 16-bit strips are predicted and deflated on all cores.
+Result<Bytes> encode_tiff16(const Image16& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
+Result<Bytes> encode_tiff_float(const ImageF& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
 
 // ---- OpenEXR --------------------------------------------------------------------------
 struct ExrImage {
@@ -81,8 +87,9 @@ struct ExrImage {
   std::optional<std::array<float, 8>> chromaticities;
 };
 Result<ExrImage> decode_exr(ByteView exr, const Limits& limits = {});
-// Half-float RGB with a chromaticities attribute for `primaries`.
-Result<Bytes> encode_exr(const ImageF& rgb, Primaries primaries);
+// Half-float RGB with a chromaticities attribute for `primaries`; ZIP blocks compressed on
+// all cores (OpenEXR's thread pool).
+Result<Bytes> encode_exr(const ImageF& rgb, Primaries primaries, Effort effort = Effort::Fast);
 
 // ---- HDR image files (EXR, 16-bit PQ/HLG PNG, TIFF) -----------------------------------
 // Linear "extended SDR" light: 1.0 = SDR reference white (203 cd/m2).

@@ -12,7 +12,7 @@ Runner add_decode(CLI::App& app) {
   struct Opts {
     std::string file, out;
     std::optional<double> headroom;
-    bool sdr = false;
+    bool sdr = false, small = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("file", o->file, "Gain-map JPEG, HEIC or AVIF")->required();
@@ -20,6 +20,7 @@ Runner add_decode(CLI::App& app) {
   cmd->add_option("--headroom", o->headroom, "Display headroom in stops (default: the file's full alternate headroom)")
       ->check(CLI::Range(0.0, 30.0));
   cmd->add_flag("--sdr", o->sdr, "Write the SDR base instead (8-bit PNG or the JPEG bytes)");
+  cmd->add_flag("--small", o->small, "Smallest file (zlib level 9) instead of the fast default (level 2, all cores)");
   return [=]() -> int {
     auto bytes = read_input(o->file);
     if (!bytes) return report(bytes.error());
@@ -36,7 +37,7 @@ Runner add_decode(CLI::App& app) {
       if (ext != "png") return report(Error{ErrorCode::Unsupported, "--sdr writes .png or .jpg"});
       auto img = decode_gainmap_sdr(*bytes);
       if (!img) return report(img.error(), o->file);
-      auto png = encode_png8(*img);
+      auto png = encode_png8(*img, {}, o->small ? Effort::Small : Effort::Fast);
       if (!png) return report(png.error());
       if (auto r = write_output(o->out, *png); !r) return report(r.error());
       return kOk;
@@ -45,7 +46,7 @@ Runner add_decode(CLI::App& app) {
     dopt.headroom = o->headroom;
     auto hdr = decode_gainmap_hdr(*bytes, dopt);
     if (!hdr) return report(hdr.error(), o->file);
-    auto enc = encode_hdr_file(hdr->rgb, hdr->primaries, ext);
+    auto enc = encode_hdr_file(hdr->rgb, hdr->primaries, ext, o->small ? Effort::Small : Effort::Fast);
     if (!enc) return report(enc.error());
     if (auto r = write_output(o->out, *enc); !r) return report(r.error());
     std::cerr << "decoded " << hdr->rgb.width() << "x" << hdr->rgb.height() << " at headroom "

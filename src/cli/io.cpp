@@ -32,8 +32,9 @@ std::string extension_of(const std::filesystem::path& p) {
   return e;
 }
 
-Result<std::vector<uint8_t>> encode_hdr_file(const ImageF& rgb, Primaries primaries, const std::string& ext) {
-  if (ext == "exr") return encode_exr(rgb, primaries);
+Result<std::vector<uint8_t>> encode_hdr_file(const ImageF& rgb, Primaries primaries, const std::string& ext,
+                                             Effort effort) {
+  if (ext == "exr") return encode_exr(rgb, primaries, effort);
   if (ext != "png" && ext != "tif" && ext != "tiff")
     return fail(ErrorCode::Unsupported, "HDR output must be .exr, .png or .tif (got ." + ext + ")");
   // PQ code values: 1.0 (SDR white) = 203 cd/m2 of 10000.
@@ -57,8 +58,8 @@ Result<std::vector<uint8_t>> encode_hdr_file(const ImageF& rgb, Primaries primar
       }
     }
   });
-  if (ext == "png") return encode_png16(pq, Cicp{uint8_t(cicp_code(primaries)), 16, 0, 1});
-  return encode_tiff16(pq);
+  if (ext == "png") return encode_png16(pq, Cicp{uint8_t(cicp_code(primaries)), 16, 0, 1}, {}, effort);
+  return encode_tiff16(pq, {}, effort);
 }
 
 std::vector<std::filesystem::path> expand_inputs(const std::vector<std::string>& inputs,

@@ -24,6 +24,7 @@ std::string extension_of(const std::filesystem::path& p);
 
 // Encodes linear HDR (1.0 = SDR white) for a file: half-float EXR with chromaticities,
 // 16-bit PQ PNG with cICP, or 16-bit PQ TIFF. Chosen by the extension.
-Result<std::vector<uint8_t>> encode_hdr_file(const ImageF& rgb, Primaries primaries, const std::string& ext);
+Result<std::vector<uint8_t>> encode_hdr_file(const ImageF& rgb, Primaries primaries, const std::string& ext,
+                                             Effort effort = Effort::Fast);
 
 }  // namespace regain::cli

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "codec/deflate_bands.h"
 #include "regain/codec.h"
 
 namespace regain {
@@ -299,7 +300,7 @@ Result<TiffImage> decode(ByteView bytes, const Limits& limits) {
 // ---------------------------------------------------------------- encoding
 
 template <class T>
-Result<Bytes> encode(const Image<T>& img, std::span<const uint8_t> icc) {
+Result<Bytes> encode(const Image<T>& img, std::span<const uint8_t> icc, Effort effort) {
   if (img.empty()) return fail(ErrorCode::InvalidInput, "TIFF encode: empty image");
   const int spp = img.channels();
   if (spp != 1 && spp != 3 && spp != 4)
@@ -331,15 +332,46 @@ Result<Bytes> encode(const Image<T>& img, std::span<const uint8_t> icc) {
   TIFFSetField(t, TIFFTAG_COMPRESSION, uint16_t(COMPRESSION_ADOBE_DEFLATE));
   // Differencing predictors make smooth image data compress several times better.
   TIFFSetField(t, TIFFTAG_PREDICTOR, uint16_t(kFloat ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL));
-  TIFFSetField(t, TIFFTAG_ZIPQUALITY, 3);
+  const int level = effort == Effort::Small ? 9 : 2;
+  TIFFSetField(t, TIFFTAG_ZIPQUALITY, level);
   if (spp == 4) {
     const uint16_t extra[1] = {EXTRASAMPLE_UNASSALPHA};
     TIFFSetField(t, TIFFTAG_EXTRASAMPLES, uint16_t(1), extra);
   }
   if (!icc.empty()) TIFFSetField(t, TIFFTAG_ICCPROFILE, uint32_t(icc.size()), icc.data());
 
-  // libtiff applies the predictor in place, so each strip is copied out of the caller's
-  // const image first.
+  const int strips = int((uint32_t(img.height()) + rps - 1) / rps);
+  if constexpr (!kFloat) {
+    // Integer samples: the horizontal predictor (TIFF 6.0 section 14: each sample minus the
+    // same sample of the pixel to its left, modulo 2^bits, in the file's byte order, which
+    // libtiff makes the host's) and deflate run per strip on all cores; libtiff writes the
+    // finished strips.
+    auto z = deflate_each(strips, level, [&](int k, std::vector<uint8_t>& raw) {
+      const int y0 = k * int(rps), y1 = std::min(img.height(), y0 + int(rps));
+      raw.resize(row_bytes * size_t(y1 - y0));
+      for (int y = y0; y < y1; ++y) {
+        T* d = reinterpret_cast<T*>(raw.data() + row_bytes * size_t(y - y0));
+        const T* src = img.row(y);
+        const size_t n = img.row_elems();
+        for (size_t i = 0; i < size_t(spp) && i < n; ++i) d[i] = src[i];
+        for (size_t i = size_t(spp); i < n; ++i) d[i] = T(src[i] - src[i - spp]);
+      }
+    });
+    if (!z) return fail(z.error().code, "TIFF encode: " + z.error().message);
+    for (int k = 0; k < strips; ++k) {
+      auto& piece = (*z)[size_t(k)];
+      if (TIFFWriteRawStrip(t, uint32_t(k), piece.data(), tmsize_t(piece.size())) < 0)
+        return fail(ErrorCode::Internal, "TIFF encode: " + message_or(msg, "strip write failed"));
+      piece = {};
+    }
+    if (!TIFFWriteDirectory(t))
+      return fail(ErrorCode::Internal, "TIFF encode: " + message_or(msg, "directory write failed"));
+    TIFFClose(h.t);
+    h.t = nullptr;
+    return bytes;
+  }
+  // Float samples: libtiff's floating-point predictor, strip by strip. It works in place, so
+  // each strip is copied out of the caller's const image first.
   std::vector<uint8_t> strip(row_bytes * rps);
   for (uint32_t y0 = 0, s_index = 0; y0 < uint32_t(img.height()); y0 += rps, ++s_index) {
     uint32_t rows = std::min<uint32_t>(rps, uint32_t(img.height()) - y0);
@@ -366,17 +398,17 @@ Result<TiffImage> decode_tiff(ByteView tiff, const Limits& limits) {
   }
 }
 
-Result<Bytes> encode_tiff16(const Image16& img, std::span<const uint8_t> icc) {
+Result<Bytes> encode_tiff16(const Image16& img, std::span<const uint8_t> icc, Effort effort) {
   try {
-    return encode(img, icc);
+    return encode(img, icc, effort);
   } catch (const std::bad_alloc&) {
     return fail(ErrorCode::TooLarge, "TIFF encode: out of memory");
   }
 }
 
-Result<Bytes> encode_tiff_float(const ImageF& img, std::span<const uint8_t> icc) {
+Result<Bytes> encode_tiff_float(const ImageF& img, std::span<const uint8_t> icc, Effort effort) {
   try {
-    return encode(img, icc);
+    return encode(img, icc, effort);
   } catch (const std::bad_alloc&) {
     return fail(ErrorCode::TooLarge, "TIFF encode: out of memory");
   }

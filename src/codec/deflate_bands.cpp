@@ -1,0 +1,91 @@
+#include "codec/deflate_bands.h"
+
+#include <zlib.h>
+
+#include <optional>
+
+#include "util/parallel.h"
+
+namespace regain {
+
+namespace {
+
+struct Band {
+  std::vector<uint8_t> bytes;
+  uint32_t adler = 1;
+  size_t raw_size = 0;
+};
+
+// raw: true = headerless deflate (a piece of one stream), ended by a sync flush unless last.
+std::optional<std::string> deflate_band(const std::vector<uint8_t>& in, int level, bool raw, bool last, Band& out) {
+  z_stream z{};
+  if (deflateInit2(&z, level, Z_DEFLATED, raw ? -15 : 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return "deflateInit2 failed";
+  // deflateBound covers a finished stream; a sync flush adds an empty stored block (5 bytes).
+  out.bytes.resize(deflateBound(&z, uLong(in.size())) + 16);
+  z.next_in = const_cast<Bytef*>(in.data());
+  z.avail_in = uInt(in.size());
+  z.next_out = out.bytes.data();
+  z.avail_out = uInt(out.bytes.size());
+  const int flush = raw && !last ? Z_SYNC_FLUSH : Z_FINISH;
+  const int r = deflate(&z, flush);
+  const bool ok = flush == Z_FINISH ? r == Z_STREAM_END : (r == Z_OK && z.avail_in == 0 && z.avail_out > 0);
+  out.bytes.resize(z.total_out);
+  deflateEnd(&z);
+  if (!ok) return "deflate failed";
+  out.adler = uint32_t(adler32(1, in.data(), uInt(in.size())));
+  out.raw_size = in.size();
+  return std::nullopt;
+}
+
+Result<std::vector<Band>> run(int bands, int level, bool one_stream, const BandSource& source, int threads) {
+  if (bands <= 0) return fail(ErrorCode::InvalidInput, "deflate: nothing to compress");
+  std::vector<Band> out(static_cast<size_t>(bands));
+  std::vector<std::optional<std::string>> errors(static_cast<size_t>(bands));
+  parallel_for(bands, threads, [&](int b0, int b1) {
+    std::vector<uint8_t> raw;
+    for (int b = b0; b < b1; ++b) {
+      source(b, raw);
+      if (raw.size() > 0x7fffffffu) errors[size_t(b)] = "band too large";
+      else errors[size_t(b)] = deflate_band(raw, level, one_stream, b == bands - 1, out[size_t(b)]);
+    }
+  });
+  for (auto& e : errors)
+    if (e) return fail(ErrorCode::Internal, "deflate: " + *e);
+  return out;
+}
+
+void put_be32(std::vector<uint8_t>& v, uint32_t x) {
+  for (int s = 24; s >= 0; s -= 8) v.push_back(uint8_t(x >> s));
+}
+
+}  // namespace
+
+Result<std::vector<std::vector<uint8_t>>> deflate_one_stream(int bands, int level, const BandSource& source,
+                                                             int threads) {
+  REGAIN_TRY(parts, run(bands, level, true, source, threads));
+  uint32_t adler = parts[0].adler;
+  for (size_t i = 1; i < parts.size(); ++i)
+    adler = uint32_t(adler32_combine(adler, parts[i].adler, z_off_t(parts[i].raw_size)));
+  // zlib header (RFC 1950): deflate with a 32 KB window, FLEVEL from the level, FCHECK.
+  const uint8_t cmf = 0x78;
+  uint8_t flg = uint8_t((level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3) << 6);
+  flg = uint8_t(flg + (31 - (cmf * 256 + flg) % 31) % 31);
+  std::vector<std::vector<uint8_t>> out(parts.size());
+  out[0] = {cmf, flg};
+  for (size_t i = 0; i < parts.size(); ++i) {
+    out[i].insert(out[i].end(), parts[i].bytes.begin(), parts[i].bytes.end());
+    parts[i].bytes = {};
+  }
+  put_be32(out.back(), adler);
+  return out;
+}
+
+Result<std::vector<std::vector<uint8_t>>> deflate_each(int bands, int level, const BandSource& source, int threads) {
+  REGAIN_TRY(parts, run(bands, level, false, source, threads));
+  std::vector<std::vector<uint8_t>> out(parts.size());
+  for (size_t i = 0; i < parts.size(); ++i) out[i] = std::move(parts[i].bytes);
+  return out;
+}
+
+}  // namespace regain
