@@ -23,6 +23,14 @@ struct FreePixels {
 };
 }  // namespace detail
 
+// Freed pixel buffers of 8 MiB and more are kept (up to this many MiB) for reuse by the next
+// allocation of the same size: batch runs, the service and benchmarks allocate the same
+// sizes over and over and would otherwise pay for the kernel zeroing fresh pages each time.
+// A one-shot command gains nothing from it and only holds more memory, so the CLI sets 0
+// except for batch, `serve` and `bench`. Default 512; the REGAIN_POOL_MB environment
+// variable, when set, wins over any call.
+void set_pixel_pool_mb(size_t mb);
+
 template <class T>
 class Image {
  public:

@@ -65,6 +65,7 @@ Result<nlohmann::json> run_one(const fs::path& img, const std::optional<fs::path
 }
 
 int run_batch(const Opts& o, const ProcessOptions& po) {
+  set_pixel_pool_mb(512);  // file after file of the same sizes: reuse the buffers
   std::vector<std::string> errors;
   const auto files = expand_inputs(o.inputs, {"jpg", "jpeg", "png"}, errors);
   for (const auto& e : errors) std::cerr << "regain: " << e << "\n";

@@ -1,5 +1,7 @@
 // `regain` command-line entry point: one subcommand per file in this folder.
 #include <iostream>
+#include <set>
+#include <string>
 
 #include "cli/common.h"
 
@@ -43,7 +45,13 @@ int main(int argc, char** argv) {
   }
   try {
     for (auto& [sub, run] : commands)
-      if (sub->parsed()) return run();
+      if (sub->parsed()) {
+        // The buffer pool pays off only where the same sizes come round again (see
+        // set_pixel_pool_mb); `process` turns it back on for a batch.
+        static const std::set<std::string> looping = {"bench", "serve", "eval", "train", "master"};
+        if (!looping.count(sub->get_name())) regain::set_pixel_pool_mb(0);
+        return run();
+      }
   } catch (const std::bad_alloc&) {
     std::cerr << "regain: out of memory\n";
     return kTooLarge;

@@ -364,6 +364,12 @@ Image8 png_to_8bit(const PngImage& png, int channels) {
   const int c = png.pixels.channels();
   Image8 out(png.pixels.width(), png.pixels.height(), channels);
   const size_t n = size_t(out.width()) * out.height();
+  if (png.bit_depth == 8 && c == channels) {
+    // Widened 8-bit samples (v * 257): the high byte is v exactly.
+    const uint16_t* s = png.pixels.data();
+    for (size_t i = 0, m = out.size(); i < m; ++i) out.data()[i] = uint8_t(s[i] >> 8);
+    return out;
+  }
   for (size_t i = 0; i < n; ++i)
     for (int k = 0; k < channels; ++k) {
       const uint16_t v = png.pixels.data()[i * c + std::min(k, c - 1)];

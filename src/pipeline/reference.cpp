@@ -153,18 +153,34 @@ ImageF warp_to_map(ImageF src, const Alignment& a, int mw, int mh, double map_to
 
 // 1 where a map pixel's centre falls outside the original (one reference pixel of slack, so
 // the frame's own edge rows are inside).
+bool outside_at(const Alignment& a, int mx, int my, double map_to_edited, int ref_w, int ref_h) {
+  const auto& h = a.edited_to_ref;
+  const double ex = (mx + 0.5) * map_to_edited - 0.5, ey = (my + 0.5) * map_to_edited - 0.5;
+  const double w = h[6] * ex + h[7] * ey + h[8];
+  const double rx = (h[0] * ex + h[1] * ey + h[2]) / w, ry = (h[3] * ex + h[4] * ey + h[5]) / w;
+  return w <= 0 || rx < -1 || ry < -1 || rx > ref_w || ry > ref_h;
+}
+
 ImageF outside_mask(const Alignment& a, int mw, int mh, double map_to_edited, int ref_w, int ref_h) {
   ImageF out(mw, mh, 1);
-  const auto& h = a.edited_to_ref;
   for (int my = 0; my < mh; ++my)
-    for (int mx = 0; mx < mw; ++mx) {
-      const double ex = (mx + 0.5) * map_to_edited - 0.5, ey = (my + 0.5) * map_to_edited - 0.5;
-      const double w = h[6] * ex + h[7] * ey + h[8];
-      const double rx = (h[0] * ex + h[1] * ey + h[2]) / w, ry = (h[3] * ex + h[4] * ey + h[5]) / w;
-      out.at(mx, my) = (w <= 0 || rx < -1 || ry < -1 || rx > ref_w || ry > ref_h) ? 1.f : 0.f;
-    }
+    for (int mx = 0; mx < mw; ++mx) out.at(mx, my) = outside_at(a, mx, my, map_to_edited, ref_w, ref_h) ? 1.f : 0.f;
   return out;
 }
+
+// Centre-aligned bilinear taps from a grid of `in` samples to `out` (edges clamped).
+struct Taps {
+  std::vector<int> i0, i1;
+  std::vector<float> t;
+  Taps(int out, int in) : i0(size_t(out)), i1(size_t(out)), t(size_t(out)) {
+    for (int o = 0; o < out; ++o) {
+      const float f = std::clamp((float(o) + 0.5f) * float(in) / float(out) - 0.5f, 0.f, float(in - 1));
+      i0[size_t(o)] = int(f);
+      i1[size_t(o)] = std::min(int(f) + 1, in - 1);
+      t[size_t(o)] = f - float(int(f));
+    }
+  }
+};
 
 // sRGB-encoded colour in [0,1] per map pixel (area average of the codes).
 ImageF rgb_to_map(const Image8& rgb, int mw, int mh) {
@@ -173,14 +189,6 @@ ImageF rgb_to_map(const Image8& rgb, int mw, int mh) {
   ImageF out(mw, mh, 3);
   cv::Mat dst = cv_view(out);
   cv::resize(f, dst, dst.size(), 0, 0, cv::INTER_AREA);
-  return out;
-}
-
-// Bilinear, centre-aligned.
-ImageF upsample(const ImageF& small, int w, int h) {
-  ImageF out(w, h, 1);
-  cv::Mat dst = cv_view(out);
-  cv::resize(cv_view(small), dst, dst.size(), 0, 0, cv::INTER_LINEAR);
   return out;
 }
 
@@ -459,17 +467,33 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
       g.data()[i] = w * g_ref.data()[i] + (1 - w) * (fill.data()[i] + carried.data()[i]);
     }
   } else {
-    // The weight and the replacement gain, upsampled; the original's own gain at full
-    // density; nothing outside the original (decided again at map resolution).
+    // The weight and the replacement gain sampled bilinearly from the analysis grid, the
+    // original's own gain at full density, nothing outside the original (decided again at
+    // map resolution); one pass, in place, no full-size intermediate planes.
     ImageF repl(mw, mh, 1);
     for (size_t i = 0; i < n; ++i) repl.data()[i] = fill.data()[i] + carried.data()[i];
-    const ImageF w_map = upsample(weight, map_w, map_h), r_map = upsample(repl, map_w, map_h);
-    const ImageF out_map = outside_mask(al, map_w, map_h, map_to_edited, ref_w, ref_h);
-    g = ImageF(map_w, map_h, 1);
-    for (size_t i = 0; i < g.size(); ++i) {
-      const float w = out_map.data()[i] > 0 ? 0.f : w_map.data()[i];
-      g.data()[i] = w * map_gain.data()[i] + (1 - w) * r_map.data()[i];
-    }
+    const Taps tx(map_w, mw), ty(map_h, mh);
+    parallel_for(map_h, popt.threads, [&](int y0, int y1) {
+      for (int y = y0; y < y1; ++y) {
+        const float* w0 = weight.row(ty.i0[size_t(y)]);
+        const float* w1 = weight.row(ty.i1[size_t(y)]);
+        const float* r0 = repl.row(ty.i0[size_t(y)]);
+        const float* r1 = repl.row(ty.i1[size_t(y)]);
+        const float vy = ty.t[size_t(y)];
+        float* gm = map_gain.row(y);
+        for (int x = 0; x < map_w; ++x) {
+          const int a = tx.i0[size_t(x)], b = tx.i1[size_t(x)];
+          const float vx = tx.t[size_t(x)];
+          auto lerp2 = [&](const float* p, const float* q) {
+            const float top = p[a] + (p[b] - p[a]) * vx, bot = q[a] + (q[b] - q[a]) * vx;
+            return top + (bot - top) * vy;
+          };
+          const float w = outside_at(al, x, y, map_to_edited, ref_w, ref_h) ? 0.f : lerp2(w0, w1);
+          gm[x] = w * gm[x] + (1 - w) * lerp2(r0, r1);
+        }
+      }
+    });
+    g = std::move(map_gain);
   }
   out.log2_gain = apply_orientation(g, inverse_orientation(orientation));
   out.map_scale = scale;

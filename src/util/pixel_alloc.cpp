@@ -26,8 +26,10 @@ struct Pool {
   std::multimap<size_t, void*> blocks;
   size_t cached = 0;
   size_t cap;
+  bool env_set = false;
   Pool() {
     const char* env = std::getenv("REGAIN_POOL_MB");
+    env_set = env != nullptr;
     const unsigned long long mb = env ? std::strtoull(env, nullptr, 10) : 512;
     cap = size_t(std::min<unsigned long long>(mb, 1ull << 20)) << 20;
   }
@@ -83,3 +85,21 @@ void FreePixels::operator()(void* block) const noexcept {
 }
 
 }  // namespace regain::detail
+
+namespace regain {
+
+void set_pixel_pool_mb(size_t mb) {
+  detail::Pool& p = detail::pool();
+  std::lock_guard lock(p.mutex);
+  if (p.env_set) return;
+  p.cap = std::min<size_t>(mb, size_t(1) << 20) << 20;
+  // Shrinking: hand back what no longer fits.
+  while (p.cached > p.cap && !p.blocks.empty()) {
+    auto it = p.blocks.begin();
+    p.cached -= it->first;
+    std::free(it->second);
+    p.blocks.erase(it);
+  }
+}
+
+}  // namespace regain
