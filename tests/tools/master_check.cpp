@@ -9,6 +9,9 @@
 //   master_check log2-error MASTER GAINMAP_FILE
 //       mean |log2 luminance| error of the gain-map file's full-headroom rendition (regain's
 //       decoder) against the master, outside the HDR_gain_map label box.
+//   master_check make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT
+//       an "edited photo" for scripts/bench-e2e.sh: the file's SDR base as displayed, 2.5 %
+//       cropped off each side, resampled (bilinear) to WIDTH x HEIGHT, a block recoloured.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -147,13 +150,49 @@ int log2_error(int argc, char** argv) {
   return sum / double(n) < 0.1 ? 0 : 1;
 }
 
+int make_edit(int argc, char** argv) {
+  if (argc < 6) return die("make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT");
+  auto in = read_file(argv[2]);
+  if (!in) return die(in.error().message);
+  auto sdr = decode_gainmap_sdr(*in);
+  if (!sdr) return die(sdr.error().message);
+  const int w = std::atoi(argv[4]), h = std::atoi(argv[5]);
+  if (w < 16 || h < 16) return die("size too small");
+  const float cx = 0.025f * sdr->width(), cy = 0.025f * sdr->height();
+  const float sx = (sdr->width() - 2 * cx) / w, sy = (sdr->height() - 2 * cy) / h;
+  Image8 out(w, h, 3);
+  for (int y = 0; y < h; ++y) {
+    const float fy = cy + (y + 0.5f) * sy - 0.5f;
+    const int y0 = std::clamp(int(fy), 0, sdr->height() - 1), y1 = std::min(y0 + 1, sdr->height() - 1);
+    const float ty = fy - float(int(fy));
+    for (int x = 0; x < w; ++x) {
+      const float fx = cx + (x + 0.5f) * sx - 0.5f;
+      const int x0 = std::clamp(int(fx), 0, sdr->width() - 1), x1 = std::min(x0 + 1, sdr->width() - 1);
+      const float tx = fx - float(int(fx));
+      for (int c = 0; c < 3; ++c) {
+        const float top = sdr->at(x0, y0, c) + (sdr->at(x1, y0, c) - sdr->at(x0, y0, c)) * tx;
+        const float bot = sdr->at(x0, y1, c) + (sdr->at(x1, y1, c) - sdr->at(x0, y1, c)) * tx;
+        float v = top + (bot - top) * ty;
+        const bool block = x > w / 8 && x < w / 4 && y > h / 2 && y < h / 2 + h / 6;
+        if (block) v = c == 0 ? v * 0.6f : c == 2 ? std::min(255.f, v * 1.3f) : v;  // recoloured
+        out.at(x, y, c) = uint8_t(std::clamp(v + 0.5f, 0.f, 255.f));
+      }
+    }
+  }
+  auto png = encode_png8(out);
+  if (!png) return die(png.error().message);
+  if (auto r = write_file_atomic(argv[3], *png); !r) return die(r.error().message);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return die("usage: master_check make-master|pq-codes|log2-error ...");
+  if (argc < 2) return die("usage: master_check make-master|pq-codes|log2-error|make-edit ...");
   const std::string cmd = argv[1];
   if (cmd == "make-master") return make_master(argc, argv);
   if (cmd == "pq-codes") return pq_codes(argc, argv);
   if (cmd == "log2-error") return log2_error(argc, argv);
+  if (cmd == "make-edit") return make_edit(argc, argv);
   return die("unknown command " + cmd);
 }
