@@ -8,8 +8,10 @@
 # by master_check make-master. Anchors, each only where available (reported absent otherwise):
 #   ULTRAHDR_APP  libultrahdr's ultrahdr_app (built locally; never part of this repo)
 #   HEIF_ENC      libheif's heif-enc (default: Debian's, if installed)
-# BIG_HEIC=FILE adds the 200-MP row (`decode --sdr` of a large HEIC); no such file is in the
-# corpus.
+#   HEIF_DEC      libheif's decoder to PNG (default: Debian's heif-convert, if installed)
+# BIG_HEIC=FILE adds the 200-MP row (`decode --sdr` of a large HEIC to PNG); no such file is
+# in the corpus (one can be made with master_check make-edit ... 16320 12240 and
+# `regain process --format heic`).
 # usage: scripts/bench-e2e.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,7 @@ CORPUS=../shared/corpus
 R="$BUILD/regain"
 ULTRAHDR_APP=${ULTRAHDR_APP:-}
 HEIF_ENC=${HEIF_ENC:-$(command -v heif-enc || true)}
+HEIF_DEC=${HEIF_DEC:-$(command -v heif-convert || true)}
 for f in "$R" "$BUILD/tests/master_check" "$CORPUS/jpeg/pixel6pro_ultrahdr_01.jpg"; do
   [ -e "$f" ] || { echo "bench-e2e: missing $f (build first; the corpus sits beside the repo)" >&2; exit 2; }
 done
@@ -67,7 +70,10 @@ row dtif "\`decode\` -> 16-bit PQ TIFF" "$R decode $PIXEL --out $TMP/o8.tif"
 row master "\`master\` 12-MP PQ TIFF -> 3 HEICs (pq, pq-compat, gain map)" \
   "$R master $TMP/master.tif --out-dir $TMP/m"
 if [ -n "${BIG_HEIC:-}" ]; then
-  row big "\`decode --sdr\` $(basename "$BIG_HEIC") -> PNG" "$R decode $BIG_HEIC --sdr --out $TMP/o9.png"
+  BIG_ANCHOR=""
+  [ -n "$HEIF_DEC" ] && BIG_ANCHOR="$HEIF_DEC $BIG_HEIC $TMP/a9.png"
+  row big "\`decode --sdr\` $(basename "$BIG_HEIC") -> PNG" "$R decode $BIG_HEIC --sdr --out $TMP/o9.png" \
+    "libheif heif-convert to PNG" "$BIG_ANCHOR"
 fi
 
 for ((i = 1; i <= RUNS; ++i)); do

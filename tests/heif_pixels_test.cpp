@@ -240,3 +240,24 @@ TEST(HeifPixels, DamagedFilesNeverCrash) {
   EXPECT_GT(errors, 0);
   EXPECT_GT(results, 0);
 }
+
+// Grids are assembled as displayed (irot/imir folded into where each tile lands) and, when
+// asked, narrowed to 8 bits as the tiles land: the same pixels as the 16-bit picture turned
+// afterwards, on every corpus HEIC (rotated ones included).
+TEST(HeifPixels, EightBitAssemblyMatchesSixteenBit) {
+  for (const char* name : {"heif/iphone15pro_ios18_tmap_rotated.heic", "heif/iphone15promax_ios18_tmap.heic",
+                           "heif/iphone13pro_ios16_apple_v1.heic", "heif/samsung_s25u_tmap_3ch.heic"}) {
+    const auto bytes = test::corpus_bytes(name);
+    auto hf = read_heif(bytes);
+    ASSERT_TRUE(hf) << name;
+    auto p16 = decode_heif_item(*hf, bytes, hf->primary);
+    auto p8 = decode_heif_item(*hf, bytes, hf->primary, {}, 0, true);
+    ASSERT_TRUE(p16 && p8) << name;
+    EXPECT_TRUE(p8->pixels.empty());
+    const Image8 want = heif_to_8bit(*p16);
+    ASSERT_EQ(p8->pixels8.width(), want.width()) << name;
+    ASSERT_EQ(p8->pixels8.height(), want.height()) << name;
+    EXPECT_TRUE(std::equal(want.data(), want.data() + want.size(), p8->pixels8.data())) << name;
+    EXPECT_EQ(p8->pixels8.width(), int(hf->primary.display_width)) << name;
+  }
+}

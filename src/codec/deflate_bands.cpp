@@ -17,20 +17,23 @@ struct Band {
 };
 
 // raw: true = headerless deflate (a piece of one stream), ended by a sync flush unless last.
-std::optional<std::string> deflate_band(const std::vector<uint8_t>& in, int level, bool raw, bool last, Band& out) {
+// `scratch`: the worst-case output buffer, reused across bands; the band keeps only its bytes
+// (a 200-MP PNG has 600 bands: 600 worst-case buffers would be another 600 MB).
+std::optional<std::string> deflate_band(const std::vector<uint8_t>& in, int level, bool raw, bool last, Band& out,
+                                        std::vector<uint8_t>& scratch) {
   z_stream z{};
   if (deflateInit2(&z, level, Z_DEFLATED, raw ? -15 : 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     return "deflateInit2 failed";
   // deflateBound covers a finished stream; a sync flush adds an empty stored block (5 bytes).
-  out.bytes.resize(deflateBound(&z, uLong(in.size())) + 16);
+  scratch.resize(deflateBound(&z, uLong(in.size())) + 16);
   z.next_in = const_cast<Bytef*>(in.data());
   z.avail_in = uInt(in.size());
-  z.next_out = out.bytes.data();
-  z.avail_out = uInt(out.bytes.size());
+  z.next_out = scratch.data();
+  z.avail_out = uInt(scratch.size());
   const int flush = raw && !last ? Z_SYNC_FLUSH : Z_FINISH;
   const int r = deflate(&z, flush);
   const bool ok = flush == Z_FINISH ? r == Z_STREAM_END : (r == Z_OK && z.avail_in == 0 && z.avail_out > 0);
-  out.bytes.resize(z.total_out);
+  out.bytes.assign(scratch.begin(), scratch.begin() + long(z.total_out));
   deflateEnd(&z);
   if (!ok) return "deflate failed";
   out.adler = uint32_t(adler32(1, in.data(), uInt(in.size())));
@@ -43,11 +46,11 @@ Result<std::vector<Band>> run(int bands, int level, bool one_stream, const BandS
   std::vector<Band> out(static_cast<size_t>(bands));
   std::vector<std::optional<std::string>> errors(static_cast<size_t>(bands));
   parallel_for(bands, threads, [&](int b0, int b1) {
-    std::vector<uint8_t> raw;
+    std::vector<uint8_t> raw, scratch;
     for (int b = b0; b < b1; ++b) {
       source(b, raw);
       if (raw.size() > 0x7fffffffu) errors[size_t(b)] = "band too large";
-      else errors[size_t(b)] = deflate_band(raw, level, one_stream, b == bands - 1, out[size_t(b)]);
+      else errors[size_t(b)] = deflate_band(raw, level, one_stream, b == bands - 1, out[size_t(b)], scratch);
     }
   });
   for (auto& e : errors)

@@ -69,9 +69,11 @@ Result<DecodedHdr> decode_heif_hdr(std::span<const uint8_t> file, const DecodeOp
 
 Result<Image8> decode_heif_sdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
   REGAIN_TRY(hf, read_heif(file, opt.limits));
-  REGAIN_TRY(base, decode_heif_item(hf, file, hf.primary, opt.limits, opt.threads));
+  // An SDR base (the transfer comes from the item's nclx) is decoded straight to 8 bits.
+  const bool sdr_base = !is_hdr_transfer(hf.primary.nclx);
+  REGAIN_TRY(base, decode_heif_item(hf, file, hf.primary, opt.limits, opt.threads, sdr_base));
   const Transfer t = heif_transfer(base);
-  if (t != Transfer::PQ && t != Transfer::HLG && t != Transfer::Linear) return expand_gray(heif_to_8bit(base));
+  if (t != Transfer::PQ && t != Transfer::HLG && t != Transfer::Linear) return expand_gray(take_8bit(std::move(base)));
   // An HDR base: the SDR rendition is the gain map applied all the way down (headroom 0).
   if (!hf.gain_map || !hf.metadata)
     return fail(ErrorCode::Unsupported, "the primary image is HDR and there is no gain map to an SDR rendition");

@@ -50,17 +50,17 @@ Result<std::optional<GainMapParts>> jpegr_parts(std::span<const uint8_t> file, c
 Result<std::optional<GainMapParts>> heif_parts(std::span<const uint8_t> file, const DecodeOptions& opt) {
   REGAIN_TRY(hf, read_heif(file, opt.limits));
   if (!hf.gain_map || !hf.metadata) return std::optional<GainMapParts>();
-  auto base = decode_heif_item(hf, file, hf.primary, opt.limits, opt.threads);
+  if (is_hdr_transfer(hf.primary.nclx)) return std::optional<GainMapParts>();
+  auto base = decode_heif_item(hf, file, hf.primary, opt.limits, opt.threads, /*eight_bit=*/true);
   if (!base) return tl::unexpected(with_context(base.error(), "primary image"));
   const Primaries primaries = heif_primaries(*base);
   const Transfer transfer = heif_transfer(*base);
-  if (base->bit_depth != 8 || base->pixels.channels() != 3 ||
+  if (base->bit_depth != 8 || base->pixels8.channels() != 3 ||
       (transfer != Transfer::SRGB && transfer != Transfer::BT709) || heif_math_space(hf, primaries))
     return std::optional<GainMapParts>();
   auto mapped = decode_heif_item(hf, file, *hf.gain_map, opt.limits, opt.threads);
   if (!mapped) return tl::unexpected(with_context(mapped.error(), "gain-map image"));
-  Image8 sdr = heif_to_8bit(*base);
-  base->pixels = Image16();
+  Image8 sdr = take_8bit(std::move(*base));
   const double headroom = headroom_of(*hf.metadata, opt);
   REGAIN_TRY(applier, GainMapApplier::create(sdr.width(), sdr.height(), heif_to_8bit(*mapped), *hf.metadata, headroom,
                                              transfer));
