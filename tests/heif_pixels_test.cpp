@@ -261,3 +261,56 @@ TEST(HeifPixels, EightBitAssemblyMatchesSixteenBit) {
     EXPECT_EQ(p8->pixels8.width(), int(hf->primary.display_width)) << name;
   }
 }
+
+// A file shaped like a Galaxy S24-era HEIC (made with our writer: no such file may be copied
+// into the repository): primary grid with irot (EXIF 6), the gain map a hidden Samsung aux
+// grid without transforms of its own, stored in the primary's coded orientation, its values
+// only in an hdrgm XMP item describing it. It must decode to the same HDR as the same pixels
+// written the ISO way (tmap, the map with its own irot).
+TEST(HeifPixels, SamsungS24LayoutReadsHdrgmXmpAndInheritsOrientation) {
+  const int w = 96, h = 160;  // displayed (portrait)
+  Image8 sdr(w, h, 3), map(w / 2, h / 2, 1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) sdr.at(x, y, c) = uint8_t(40 + (x + 2 * y + 30 * c) % 160);
+  for (int y = 0; y < map.height(); ++y)
+    for (int x = 0; x < map.width(); ++x) map.at(x, y) = uint8_t(x < 12 && y < 20 ? 255 : (x * 3) % 64);
+  GainMapMetadata m;
+  m.base_headroom = 0;
+  m.alternate_headroom = 2.3;
+  for (auto& ch : m.channel) ch = {0.0, 2.3, 1.0, 0.0, 0.0};
+  HeifEncodeOptions iso;
+  iso.tile_size = 64;  // grids, as phones write
+  iso.rotation_ccw = 270;
+  HeifEncodeOptions samsung = iso;
+  samsung.samsung_layout = true;
+  samsung.map_without_irot = true;
+  auto a = encode_heif_gainmap(sdr, Primaries::DisplayP3, {}, map, m, iso);
+  auto b = encode_heif_gainmap(sdr, Primaries::DisplayP3, {}, map, m, samsung);
+  ASSERT_TRUE(a && b) << (a ? b.error().message : a.error().message);
+
+  auto hf = read_heif(*b);
+  ASSERT_TRUE(hf) << hf.error().message;
+  EXPECT_FALSE(hf->tmap_item);
+  ASSERT_TRUE(hf->samsung_aux_item && hf->gain_map && hf->metadata);
+  EXPECT_EQ(hf->source, MetadataSource::Xmp);
+  EXPECT_NEAR(hf->metadata->alternate_headroom, 2.3, 1e-6);
+  EXPECT_NEAR(hf->metadata->channel[0].max, 2.3, 1e-6);
+  EXPECT_TRUE(hf->gain_map_orientation_inherited);
+  EXPECT_EQ(hf->primary.exif_orientation, 6);
+  EXPECT_EQ(hf->gain_map->exif_orientation, 6);
+  for (const auto& warning : hf->warnings) {
+    EXPECT_EQ(warning.find("differ from the primary"), std::string::npos) << warning;
+    EXPECT_EQ(warning.find("no usable metadata"), std::string::npos) << warning;
+  }
+  auto ha = decode_gainmap_hdr(*a);
+  auto hb = decode_gainmap_hdr(*b);
+  ASSERT_TRUE(ha && hb) << (ha ? hb.error().message : ha.error().message);
+  ASSERT_EQ(hb->rgb.width(), w);
+  ASSERT_EQ(hb->rgb.height(), h);
+  EXPECT_TRUE(std::equal(ha->rgb.data(), ha->rgb.data() + ha->rgb.size(), hb->rgb.data()))
+      << "the Samsung-layout map must land where the ISO one does";
+  // The bright block of the map (top-left as displayed) lifts the top-left of the HDR.
+  EXPECT_GT(hb->rgb.at(4, 4, 1) / std::max(1e-3f, srgb_to_linear(sdr.at(4, 4, 1) / 255.f)), 3.f);
+  EXPECT_LT(hb->rgb.at(w - 4, h - 4, 1) / std::max(1e-3f, srgb_to_linear(sdr.at(w - 4, h - 4, 1) / 255.f)), 2.f);
+}

@@ -264,3 +264,53 @@ TEST(JpegrWrite, AlternateColourSpaceMathIsHonoured) {
   EXPECT_FALSE(jr2->gain_map_icc.empty());
   EXPECT_NE(fixed->fixes.back().find("no hdrgm XMP"), std::string::npos);
 }
+
+// Photoshop writes OffsetSDR = OffsetHDR = 10.308957 (gainmap-js test files 03.jpg, 05.jpg,
+// which Chromium renders as HDR): such metadata is valid, survives both flavours, and the
+// decoded HDR follows (sdr + o) * 2^g - o in double precision within float rounding.
+TEST(JpegrWrite, LargeOffsetsArePhotoshopsAndExact) {
+  const int w = 64, h = 48;
+  Image8 sdr(w, h, 3), map(w, h, 1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      for (int c = 0; c < 3; ++c) sdr.at(x, y, c) = uint8_t((x * 4 + y * 2 + c * 40) % 256);
+      map.at(x, y) = uint8_t((x * 5 + y * 3) % 256);
+    }
+  GainMapMetadata m;
+  m.base_headroom = 0;
+  m.alternate_headroom = 2.3;
+  for (auto& ch : m.channel) ch = {0.0, 2.3, 1.0, 10.308957, 10.308957};
+  ASSERT_TRUE(validate(m));
+  auto base = encode_jpeg(sdr, {95, false});
+  ASSERT_TRUE(base);
+  auto file = package_jpegr(*base, map, m);
+  ASSERT_TRUE(file) << file.error().message;
+  auto jr = read_jpegr(*file);
+  ASSERT_TRUE(jr && jr->metadata && jr->iso_metadata && jr->xmp_metadata);
+  EXPECT_NEAR(jr->iso_metadata->channel[0].base_offset, 10.308957, 1e-6);
+  EXPECT_NEAR(jr->xmp_metadata->channel[0].alternate_offset, 10.308957, 1e-6);
+  auto hdr = decode_jpegr_hdr(*file);
+  ASSERT_TRUE(hdr) << hdr.error().message;
+  // Expected from the decoded base and map codes, in double.
+  auto b = decode_jpeg(jr->primary_bytes, {}, 3);
+  auto g = decode_jpeg(jr->gain_map_bytes, {}, 1);
+  ASSERT_TRUE(b && g);
+  const GainMapChannel& ch = jr->metadata->channel[0];
+  double worst = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const double l2 = ch.min + (ch.max - ch.min) * std::pow(g->at(x, y) / 255.0, 1.0 / ch.gamma);
+      for (int c = 0; c < 3; ++c) {
+        const double s = srgb_to_linear(b->at(x, y, c) / 255.f);
+        const double want = std::max(0.0, (s + ch.base_offset) * std::exp2(l2) - ch.alternate_offset);
+        worst = std::max(worst, std::fabs(hdr->rgb.at(x, y, c) - want) / std::max(want, 0.01));
+      }
+    }
+  EXPECT_LT(worst, 2e-3) << "relative error of the decoded HDR";
+  // Offsets beyond what a fraction can carry, or not finite, stay invalid.
+  for (double bad : {3e9, -3e9, std::nan("")}) {
+    GainMapMetadata b2 = m;
+    b2.channel[0].base_offset = bad;
+    EXPECT_FALSE(validate(b2));
+  }
+}

@@ -43,6 +43,8 @@ struct GainMapMetadata {
   bool operator==(const GainMapMetadata&) const = default;
 };
 
+// The largest |offset| accepted: what ISO 21496-1's signed 32-bit fractions can carry.
+inline constexpr double kMaxGainMapOffset = 2147483647.0;
 // Checks everything a reader relies on; the message names the bad field.
 Result<void> validate(const GainMapMetadata& m);
 

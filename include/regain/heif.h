@@ -25,6 +25,14 @@ struct HeifEncodeOptions {
   std::vector<uint8_t> exif;   // TIFF stream, written as an Exif item
   std::string xmp;             // primary XMP packet
   bool apple_aux = true;       // HEIC: also declare the map as an Apple aux image
+  // Layouts other writers produce (test fixtures and interop checks). `rotation_ccw`: the
+  // pixels are stored turned back by this many degrees (90/180/270) with an irot on the base,
+  // and on the map unless `map_without_irot` (Samsung's layout: the map in the base's coded
+  // orientation, no transform of its own). `samsung_layout`: no tmap item, the map declared
+  // as a Samsung aux image with an hdrgm XMP item describing it.
+  int rotation_ccw = 0;
+  bool map_without_irot = false;
+  bool samsung_layout = false;
 };
 
 // SDR base: 8-bit RGB, sRGB transfer, `primaries` (its ICC `icc`, generated when empty),

@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "container/heif_writer.h"
+#include "container/xmp.h"
+#include "util/orientation.h"
 #include "regain/heif.h"
 #include "regain/icc.h"
 #include "util/parallel.h"
@@ -122,11 +124,18 @@ Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::s
   if (gain_map.channels() != 1 && gain_map.channels() != 3)
     return fail(ErrorCode::InvalidInput, "gain map must have 1 or 3 channels");
   REGAIN_CHECK(validate(meta));
+  if (opt.rotation_ccw % 90 != 0 || opt.rotation_ccw < 0 || opt.rotation_ccw > 270)
+    return fail(ErrorCode::InvalidInput, "rotation must be 0, 90, 180 or 270 degrees");
+  // Stored turned back: irot (anticlockwise) then shows it as given.
+  const int turn_back = opt.rotation_ccw == 90 ? 6 : opt.rotation_ccw == 180 ? 3 : opt.rotation_ccw == 270 ? 8 : 1;
+  const Image8 stored = apply_orientation(sdr, turn_back);
+  const Image8 stored_map = apply_orientation(gain_map, turn_back);
 
   PlaneSpec base;
   base.nclx = {cicp_code(primaries), 13, 6, true};  // sRGB transfer, BT.601 full range
   base.quality = opt.quality;
-  REGAIN_TRY(base_item, code_image(sdr, base, opt));
+  REGAIN_TRY(base_item, code_image(stored, base, opt));
+  base_item.rotation_ccw = opt.rotation_ccw;
   base_item.icc = icc.empty() ? make_display_icc(primaries) : std::vector<uint8_t>(icc.begin(), icc.end());
 
   // Gain-map codes are not colour: monochrome like Apple's for 1 channel; 4:4:4 for three so
@@ -135,7 +144,8 @@ Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::s
   gm.chroma = gain_map.channels() == 1 ? Chroma::Mono : Chroma::Yuv444;
   gm.nclx = {2, 2, uint16_t(gain_map.channels() == 1 ? 2 : 6), true};
   gm.quality = opt.gain_map_quality;
-  REGAIN_TRY(gm_item, code_image(gain_map, gm, opt));
+  REGAIN_TRY(gm_item, code_image(stored_map, gm, opt));
+  if (!opt.map_without_irot) gm_item.rotation_ccw = opt.rotation_ccw;
 
   HeifWriteInput in;
   in.avif = opt.avif;
@@ -147,9 +157,15 @@ Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::s
   // subsampled chroma (libavif's tonemap picks 4:2:0) can use it as given.
   in.alternate_nclx = Nclx{cicp_code(primaries), 16, uint16_t(primaries == Primaries::BT2020 ? 9 : 1), true};
   in.alternate_bit_depth = 10;
-  in.apple_aux = opt.apple_aux && !opt.avif;
+  in.apple_aux = opt.apple_aux && !opt.avif && !opt.samsung_layout;
   if (in.apple_aux)
-    in.apple_gain_map_xmp = apple_gain_map_xmp(std::exp2(std::max(meta.alternate_headroom, meta.base_headroom)));
+    in.gain_map_xmp = apple_gain_map_xmp(std::exp2(std::max(meta.alternate_headroom, meta.base_headroom)));
+  if (opt.samsung_layout && !opt.avif) {
+    in.write_tmap = false;
+    in.samsung_aux = true;
+    REGAIN_TRY(x, gainmap_xmp(meta));
+    in.gain_map_xmp = std::move(x);
+  }
   in.exif = opt.exif;
   in.xmp = opt.xmp;
   return write_heif(in);

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "container/exif.h"
 #include "container/iso21496.h"
 #include "container/xmp.h"
 #include "util/bytes.h"
+#include "util/orientation.h"
 
 namespace regain {
 
@@ -86,6 +88,21 @@ struct Reader {
       return std::string(data->begin(), data->end());
     }
     return {};
+  }
+
+  // hdrgm metadata in an XMP packet: nullopt when the packet has none (no warning); a
+  // warning when it has hdrgm properties that do not make valid metadata.
+  std::optional<GainMapMetadata> hdrgm_in(const std::string& packet, const std::string& where) {
+    if (packet.empty()) return std::nullopt;
+    auto x = parse_xmp(packet);
+    if (!x) return std::nullopt;
+    if (!x->find(kNsHdrgm, "GainMapMax") && !x->value(kNsHdrgm, "HDRCapacityMax")) return std::nullopt;
+    auto m = hdrgm_from_xmp(*x);
+    if (!m) {
+      warn("hdrgm XMP " + where + " ignored: " + m.error().message);
+      return std::nullopt;
+    }
+    return *m;
   }
 
   void read_exif() {
@@ -345,12 +362,36 @@ Result<HeifFile> read_heif(ByteView file, const Limits& limits) {
     rd.warn("the tmap gain map " + item_str(tmap_gain_map) + " and the Samsung gain map " +
             item_str(*out.samsung_aux_item) + " are different images; the tmap one is used");
 
-  // Which image is the gain map, and which metadata applies to it.
+  // hdrgm XMP (Samsung Galaxy S24-era files carry no tmap: Version, GainMapMin/Max, Gamma,
+  // offsets and HDRCapacity in an XMP item describing the gain-map item; failing that, the
+  // primary's XMP).
+  std::optional<uint32_t> xmp_gm;
+  for (std::optional<uint32_t> cand : {tmap ? std::optional<uint32_t>(tmap_gain_map) : std::nullopt,
+                                       out.samsung_aux_item, out.apple_aux_item}) {
+    if (!cand) continue;
+    if (auto m = rd.hdrgm_in(rd.xmp_for(*cand), "of the gain map " + item_str(*cand))) {
+      out.xmp_metadata = m;
+      xmp_gm = cand;
+      break;
+    }
+  }
+  if (!out.xmp_metadata && (tmap || out.samsung_aux_item || out.apple_aux_item)) {
+    if (auto m = rd.hdrgm_in(out.primary_xmp, "of the primary")) {
+      out.xmp_metadata = m;
+      xmp_gm = tmap ? std::optional<uint32_t>(tmap_gain_map) : out.samsung_aux_item ? out.samsung_aux_item
+                                                                                    : out.apple_aux_item;
+    }
+  }
+
+  // Which image is the gain map, and which metadata applies to it: tmap > hdrgm XMP > Apple.
   const bool apple_usable = out.apple_aux_item && out.apple_headroom;
   std::optional<uint32_t> gm_id;
   if (out.iso_metadata) {
     gm_id = tmap_gain_map;
     out.source = MetadataSource::Iso;
+  } else if (out.xmp_metadata) {
+    gm_id = xmp_gm;
+    out.source = MetadataSource::Xmp;
   } else if (apple_usable) {
     gm_id = out.apple_aux_item;
     out.source = MetadataSource::Apple;
@@ -365,14 +406,48 @@ Result<HeifFile> read_heif(ByteView file, const Limits& limits) {
     rd.describe_gain_map(*gm_id);
     out.gain_map_xmp = rd.xmp_for(*gm_id);
   }
+  // An auxiliary gain map with no transforms of its own is stored in the primary's coded
+  // orientation (Samsung: primary grid with irot, map grid without; the map lines up with
+  // the displayed picture only once turned the same way): it takes the primary's irot/imir.
+  // ISO tmap inputs keep their own transforms, as the standard says.
+  const bool aux_map = gm_id && (gm_id == out.apple_aux_item || gm_id == out.samsung_aux_item) &&
+                       !(tmap && gm_id == tmap_gain_map);
+  if (out.gain_map && aux_map && out.gain_map->transform_order.empty() && out.primary.exif_orientation != 1) {
+    HeifImageInfo& g = *out.gain_map;
+    for (uint32_t t : out.primary.transform_order)
+      if (t != fourcc("clap")) g.transform_order.push_back(t);
+    g.rotation_ccw = out.primary.rotation_ccw;
+    g.mirror_axis = out.primary.mirror_axis;
+    g.exif_orientation = out.primary.exif_orientation;
+    if (orientation_swaps_axes(g.exif_orientation)) std::swap(g.display_width, g.display_height);
+    out.gain_map_orientation_inherited = true;
+  }
   if (out.gain_map && out.source == MetadataSource::Iso) {
     out.metadata = out.iso_metadata;
+  } else if (out.gain_map && out.source == MetadataSource::Xmp) {
+    out.metadata = out.xmp_metadata;
   } else if (out.gain_map && out.source == MetadataSource::Apple) {
     out.metadata = apple_metadata(*out.apple_headroom);
   } else {
     if (out.gain_map) rd.warn("gain map has no usable metadata: it will be ignored");
     out.source = MetadataSource::None;
   }
+  // Two flavours that disagree: say which one is used.
+  auto close = [](const GainMapMetadata& a, const GainMapMetadata& b) {
+    auto near = [](double x, double y) { return std::fabs(x - y) <= 0.01 + 0.01 * std::fabs(y); };
+    if (!near(a.alternate_headroom, b.alternate_headroom) || !near(a.base_headroom, b.base_headroom)) return false;
+    for (int c = 0; c < 3; ++c)
+      if (!near(a.channel[c].min, b.channel[c].min) || !near(a.channel[c].max, b.channel[c].max) ||
+          !near(a.channel[c].gamma, b.channel[c].gamma))
+        return false;
+    return true;
+  };
+  if (out.iso_metadata && out.xmp_metadata && !close(*out.iso_metadata, *out.xmp_metadata))
+    rd.warn("the tmap (ISO 21496-1) and hdrgm XMP metadata disagree; the tmap is used");
+  if (out.xmp_metadata && out.apple_headroom && !out.iso_metadata &&
+      std::fabs(out.xmp_metadata->alternate_headroom - std::log2(*out.apple_headroom)) > 0.1)
+    rd.warn("the hdrgm XMP headroom (" + std::to_string(out.xmp_metadata->alternate_headroom) +
+            " stops) and the Apple headroom disagree; the XMP is used");
   if (out.orientation != 1 && out.orientation != out.primary.exif_orientation)
     rd.warn("EXIF orientation " + std::to_string(out.orientation) + " disagrees with the primary's irot/imir (" +
             std::to_string(out.primary.exif_orientation) + "); HEIF readers follow irot/imir");

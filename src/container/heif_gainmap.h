@@ -66,7 +66,7 @@ struct HeifFile {
   // The gain-map image, whichever carriage named it; empty when there is none or it cannot
   // be used (see warnings / damaged).
   std::optional<HeifImageInfo> gain_map;
-  std::optional<GainMapMetadata> metadata;  // the one that wins (ISO > Apple); set iff usable
+  std::optional<GainMapMetadata> metadata;  // the one that wins (ISO > hdrgm XMP > Apple); set iff usable
   MetadataSource source = MetadataSource::None;
 
   // (a) ISO tmap
@@ -79,6 +79,12 @@ struct HeifFile {
   std::vector<uint8_t> alternate_icc;       // tmap colr ICC
   std::optional<heif::Pixi> alternate_pixi; // bit depth / channels hint for the HDR rendition
   std::optional<heif::Clli> alternate_clli;
+
+  // hdrgm XMP describing the gain-map item (or else the primary): Samsung S24-era files
+  std::optional<GainMapMetadata> xmp_metadata;
+  // The aux gain map had no irot/imir of its own and took the primary's (it is stored in the
+  // primary's coded orientation).
+  bool gain_map_orientation_inherited = false;
 
   // (b) Apple, (c) Samsung auxiliary gain maps
   std::optional<uint32_t> apple_aux_item, samsung_aux_item;

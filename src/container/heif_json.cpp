@@ -190,6 +190,8 @@ json heif_file_json(const HeifFile& f) {
     g["metadata_source"] = metadata_source_name(f.source);
     g["metadata"] = f.metadata ? metadata_to_json(*f.metadata) : json(nullptr);
     g["iso"] = f.iso_metadata ? metadata_to_json(*f.iso_metadata) : json(nullptr);
+    g["xmp"] = f.xmp_metadata ? metadata_to_json(*f.xmp_metadata) : json(nullptr);
+    g["orientation_inherited_from_primary"] = f.gain_map_orientation_inherited;
     g["apple_aux_item"] = opt(f.apple_aux_item);
     g["samsung_aux_item"] = opt(f.samsung_aux_item);
     if (f.apple_headroom || f.apple_version || f.apple_maker33 || f.apple_maker48)

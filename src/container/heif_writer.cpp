@@ -16,6 +16,7 @@ namespace regain {
 namespace {
 
 constexpr std::string_view kAppleGainMapAux = "urn:com:apple:photo:2020:aux:hdrgainmap";
+constexpr std::string_view kSamsungGainMapAux = "urn:com:samsung:photo:2024:aux:hdrgainmap";
 
 struct Item {
   uint32_t id = 0;
@@ -96,6 +97,14 @@ Bytes box_auxc(std::string_view urn) {
   return b.take();
 }
 
+Bytes box_irot(int rotation_ccw) {
+  BoxWriter b;
+  b.open("irot");
+  b.out().u8(uint8_t((rotation_ccw / 90) & 3));
+  b.close();
+  return b.take();
+}
+
 Bytes box_clli(std::pair<uint16_t, uint16_t> v) {
   BoxWriter b;
   b.open("clli");
@@ -163,6 +172,7 @@ uint32_t add_image(std::vector<Item>& items, PropertyTable& props, const HeifIma
     it.props.push_back({config, true});
     it.props.push_back({props.add(box_ispe(img.width, img.height)), false});
     colour_props(it);
+    if (img.rotation_ccw) it.props.push_back({props.add(box_irot(img.rotation_ccw)), true});
     items.push_back(std::move(it));
     return items.back().id;
   }
@@ -173,6 +183,7 @@ uint32_t add_image(std::vector<Item>& items, PropertyTable& props, const HeifIma
   grid.data = grid_payload(img);
   grid.props.push_back({props.add(box_ispe(img.width, img.height)), false});
   colour_props(grid);
+  if (img.rotation_ccw) grid.props.push_back({props.add(box_irot(img.rotation_ccw)), true});
   uint32_t grid_id = grid.id;
   items.push_back(std::move(grid));
   uint16_t tile_ispe = props.add(box_ispe(img.tile_width, img.tile_height));
@@ -336,35 +347,37 @@ Result<Bytes> write_heif(const HeifWriteInput& in) {
   std::optional<uint32_t> tmap_id;
   if (in.gain_map) {
     uint32_t gm = add_image(L.items, L.props, *in.gain_map, true, dimg, next_id);
-    REGAIN_TRY(iso, encode_iso21496(*in.metadata));
-    Item tmap;
-    tmap.id = next_id++;
-    tmap.type = "tmap";
-    tmap.data.push_back(0);  // tmap item version
-    tmap.data.insert(tmap.data.end(), iso.begin(), iso.end());
-    tmap.props.push_back({L.props.add(box_ispe(in.base.width, in.base.height)), false});
-    tmap.props.push_back({L.props.add(box_pixi(3, in.alternate_bit_depth)), false});
-    if (in.alternate_nclx) tmap.props.push_back({L.props.add(box_nclx(*in.alternate_nclx)), false});
-    if (!in.alternate_icc.empty()) tmap.props.push_back({L.props.add(box_icc(in.alternate_icc)), false});
-    if (in.alternate_clli) tmap.props.push_back({L.props.add(box_clli(*in.alternate_clli)), false});
-    tmap_id = tmap.id;
-    L.items.push_back(std::move(tmap));
-    L.refs.push_back({"dimg", *tmap_id, {L.primary, gm}});
-
-    if (!in.avif && in.apple_aux) {
+    if (in.write_tmap) {
+      REGAIN_TRY(iso, encode_iso21496(*in.metadata));
+      Item tmap;
+      tmap.id = next_id++;
+      tmap.type = "tmap";
+      tmap.data.push_back(0);  // tmap item version
+      tmap.data.insert(tmap.data.end(), iso.begin(), iso.end());
+      tmap.props.push_back({L.props.add(box_ispe(in.base.width, in.base.height)), false});
+      tmap.props.push_back({L.props.add(box_pixi(3, in.alternate_bit_depth)), false});
+      if (in.alternate_nclx) tmap.props.push_back({L.props.add(box_nclx(*in.alternate_nclx)), false});
+      if (!in.alternate_icc.empty()) tmap.props.push_back({L.props.add(box_icc(in.alternate_icc)), false});
+      if (in.alternate_clli) tmap.props.push_back({L.props.add(box_clli(*in.alternate_clli)), false});
+      tmap_id = tmap.id;
+      L.items.push_back(std::move(tmap));
+      L.refs.push_back({"dimg", *tmap_id, {L.primary, gm}});
+    }
+    if (!in.avif && (in.apple_aux || in.samsung_aux)) {
+      const std::string_view urn = in.samsung_aux ? kSamsungGainMapAux : kAppleGainMapAux;
       for (auto& it : L.items)
-        if (it.id == gm) it.props.push_back({L.props.add(box_auxc(kAppleGainMapAux)), false});
+        if (it.id == gm) it.props.push_back({L.props.add(box_auxc(urn)), false});
       L.refs.push_back({"auxl", gm, {L.primary}});
-      if (!in.apple_gain_map_xmp.empty()) {
-        Item x;
-        x.id = next_id++;
-        x.type = "mime";
-        x.content_type = "application/rdf+xml";
-        x.hidden = true;
-        x.data.assign(in.apple_gain_map_xmp.begin(), in.apple_gain_map_xmp.end());
-        L.refs.push_back({"cdsc", x.id, {gm}});
-        L.items.push_back(std::move(x));
-      }
+    }
+    if (!in.gain_map_xmp.empty()) {
+      Item x;
+      x.id = next_id++;
+      x.type = "mime";
+      x.content_type = "application/rdf+xml";
+      x.hidden = true;
+      x.data.assign(in.gain_map_xmp.begin(), in.gain_map_xmp.end());
+      L.refs.push_back({"cdsc", x.id, {gm}});
+      L.items.push_back(std::move(x));
     }
   }
   if (!in.exif.empty()) {

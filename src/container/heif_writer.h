@@ -34,6 +34,7 @@ struct HeifImageItem {
   int channels = 3;             // pixi: 3 colour, 1 gray
   std::optional<Nclx> nclx;
   std::vector<uint8_t> icc;     // colr prof, written in addition to nclx when present
+  int rotation_ccw = 0;         // irot (0, 90, 180, 270): the pixels are stored turned back
 };
 
 struct HeifWriteInput {
@@ -46,9 +47,13 @@ struct HeifWriteInput {
   std::vector<uint8_t> alternate_icc;
   int alternate_bit_depth = 10;
   std::optional<std::pair<uint16_t, uint16_t>> alternate_clli;  // max CLL, max FALL (cd/m2)
-  // Declare the gain map as an Apple auxiliary image too (HEIC only).
+  // The ISO 21496-1 tmap item (Samsung's S24-era files have none: hdrgm XMP instead).
+  bool write_tmap = true;
+  // Declare the gain map as an Apple auxiliary image too (HEIC only); samsung_aux uses
+  // Samsung's auxC type instead (test fixtures shaped like Galaxy S24 files).
   bool apple_aux = true;
-  std::string apple_gain_map_xmp;  // HDRGainMap packet for the aux item (empty: none)
+  bool samsung_aux = false;
+  std::string gain_map_xmp;        // an XMP packet describing (cdsc) the gain-map item (empty: none)
   std::vector<uint8_t> exif;       // TIFF stream (the item gets the 4-byte offset prefix)
   std::string xmp;                 // primary XMP packet
   std::optional<std::pair<uint16_t, uint16_t>> clli;  // for plain HDR images

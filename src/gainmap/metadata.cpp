@@ -38,8 +38,10 @@ Result<void> validate(const GainMapMetadata& m) {
     if (!finite(ch.gamma) || ch.gamma <= 0) return bad(p + "gamma", "must be > 0");
     if (!finite(ch.base_offset) || !finite(ch.alternate_offset))
       return bad(p + "offset", "is not finite");
-    if (std::fabs(ch.base_offset) > 1 || std::fabs(ch.alternate_offset) > 1)
-      return bad(p + "offset", "is beyond +-1");
+    // Any offset ISO 21496-1's signed 32-bit fractions can carry (Photoshop writes 10.3);
+    // (x + offset) * 2^32 stays far inside float range.
+    if (std::fabs(ch.base_offset) > kMaxGainMapOffset || std::fabs(ch.alternate_offset) > kMaxGainMapOffset)
+      return bad(p + "offset", "is beyond +-2^31 - 1");
   }
   return {};
 }

@@ -9,6 +9,10 @@
 //   master_check log2-error MASTER GAINMAP_FILE
 //       mean |log2 luminance| error of the gain-map file's full-headroom rendition (regain's
 //       decoder) against the master, outside the HDR_gain_map label box.
+//   master_check map-alignment HEIF_FILE...
+//       for each file: the Pearson correlation of gradient magnitudes between the gain map as
+//       regain orients it and the displayed SDR (at map size), and the same with the map
+//       turned 180 degrees; a map that lines up with the picture scores clearly higher.
 //   master_check make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT
 //       an "edited photo" for scripts/bench-e2e.sh: the file's SDR base as displayed, 2.5 %
 //       cropped off each side, resampled (bilinear) to WIDTH x HEIGHT, a block recoloured.
@@ -16,6 +20,8 @@
 #include <cstdio>
 #include <string>
 
+#include "container/heif_decode.h"
+#include "container/heif_gainmap.h"
 #include "regain/gainmap.h"
 #include "regain/icc.h"
 #include "regain/label.h"
@@ -150,6 +156,74 @@ int log2_error(int argc, char** argv) {
   return sum / double(n) < 0.1 ? 0 : 1;
 }
 
+// |dx| + |dy| of a one-channel float plane.
+std::vector<double> gradient(const std::vector<double>& v, int w, int h) {
+  std::vector<double> g(v.size(), 0.0);
+  for (int y = 1; y + 1 < h; ++y)
+    for (int x = 1; x + 1 < w; ++x) {
+      const size_t i = size_t(y) * w + x;
+      g[i] = std::fabs(v[i + 1] - v[i - 1]) + std::fabs(v[i + w] - v[i - w]);
+    }
+  return g;
+}
+
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
+  ma /= double(a.size()), mb /= double(b.size());
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return sab / std::sqrt(std::max(saa * sbb, 1e-30));
+}
+
+int map_alignment(int argc, char** argv) {
+  int rc = 0;
+  for (int k = 2; k < argc; ++k) {
+    auto bytes = read_file(argv[k]);
+    if (!bytes) return die(bytes.error().message);
+    auto hf = read_heif(*bytes);
+    if (!hf || !hf->gain_map) {
+      std::printf("%s: no gain map\n", argv[k]);
+      continue;
+    }
+    auto sdr = decode_gainmap_sdr(*bytes);
+    auto map = decode_heif_item(*hf, *bytes, *hf->gain_map);
+    if (!sdr || !map) return die(std::string(argv[k]) + ": decode failed");
+    const Image8 m8 = heif_to_8bit(*map);
+    const int w = m8.width(), h = m8.height();
+    if ((sdr->width() > sdr->height()) != (w > h)) {
+      std::printf("%s: map %dx%d and picture %dx%d differ in aspect: misoriented\n", argv[k], w, h, sdr->width(),
+                  sdr->height());
+      rc = 1;
+      continue;
+    }
+    std::vector<double> pic(size_t(w) * h), mv(size_t(w) * h), turned(size_t(w) * h);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        double acc = 0;
+        int n = 0;
+        const int x0 = x * sdr->width() / w, x1 = std::max(x0 + 1, (x + 1) * sdr->width() / w);
+        const int y0 = y * sdr->height() / h, y1 = std::max(y0 + 1, (y + 1) * sdr->height() / h);
+        for (int yy = y0; yy < y1; ++yy)
+          for (int xx = x0; xx < x1; ++xx, ++n) acc += sdr->at(xx, yy, 1);
+        pic[size_t(y) * w + x] = acc / n;
+        mv[size_t(y) * w + x] = m8.at(x, y, 0);
+        turned[size_t(y) * w + x] = m8.at(w - 1 - x, h - 1 - y, 0);
+      }
+    const auto gp = gradient(pic, w, h);
+    const double as_read = pearson(gradient(mv, w, h), gp), rotated = pearson(gradient(turned, w, h), gp);
+    std::printf("%s: orientation %d%s, edge correlation as read %.3f, turned 180 %.3f: %s\n", argv[k],
+                hf->gain_map->exif_orientation, hf->gain_map_orientation_inherited ? " (inherited)" : "", as_read,
+                rotated, as_read > rotated ? "aligned" : "MISALIGNED");
+    if (!(as_read > rotated)) rc = 1;
+  }
+  return rc;
+}
+
 int make_edit(int argc, char** argv) {
   if (argc < 6) return die("make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT");
   auto in = read_file(argv[2]);
@@ -194,5 +268,6 @@ int main(int argc, char** argv) {
   if (cmd == "pq-codes") return pq_codes(argc, argv);
   if (cmd == "log2-error") return log2_error(argc, argv);
   if (cmd == "make-edit") return make_edit(argc, argv);
+  if (cmd == "map-alignment") return map_alignment(argc, argv);
   return die("unknown command " + cmd);
 }
