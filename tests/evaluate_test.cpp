@@ -21,7 +21,7 @@ TEST(Evaluate, ReferenceModeOnSimulatedEdits) {
     ASSERT_TRUE(rows) << rows.error().message;
     std::map<std::string, std::map<std::string, EvalRow>> t;
     for (const auto& r : *rows) t[r.edit][r.method] = r;
-    ASSERT_EQ(t.size(), 9u);
+    ASSERT_EQ(t.size(), 10u);
     ASSERT_EQ(t["identity"].size(), 4u);  // reference, reembed, predictive, oracle
     EXPECT_GE(t["identity"]["reference"].pu_psnr_unedited, 40.0) << file;
     // Geometric edits: the unchanged map (baseline a) collapses, ours follows the edit.
@@ -42,5 +42,10 @@ TEST(Evaluate, ReferenceModeOnSimulatedEdits) {
       EXPECT_GT(t[e]["reference"].pu_psnr_unedited, t["identity"]["reference"].pu_psnr_unedited - 5.0) << file << " " << e;
       std::printf("%s %s: reference %.2f / %.2f, predictive %.2f\n", file, e, t[e]["reference"].pu_psnr_unedited, t[e]["reference"].pu_psnr_edited, t[e]["predictive"].pu_psnr_edited);
     }
+    // The demo's edit (all three at once): edited regions as above, the rest as a reframe.
+    const auto& c = t["removal+recolour+reframe"];
+    EXPECT_GT(c.at("reference").pu_psnr_edited, c.at("predictive").pu_psnr_edited + 1.0) << file;
+    EXPECT_GT(c.at("reference").pu_psnr_unedited, c.at("reembed").pu_psnr_unedited + 8.0) << file;
+    EXPECT_GT(c.at("reference").pu_psnr_unedited, 34.0) << file;
   }
 }

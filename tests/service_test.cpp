@@ -251,6 +251,7 @@ TEST(ServiceApi, ProcessPredictiveReturnsIdModeSummaryAndUrls) {
   for (const Want& w : {Want{"hdr", "image/jpeg", "attachment; filename=\"regain_hdr.jpg\""},
                         Want{"sdr_preview", "image/jpeg", "inline; filename=\"regain_sdr_preview.jpg\""},
                         Want{"gainmap", "image/png", "inline; filename=\"regain_gainmap.png\""},
+                        Want{"where_hdr", "image/jpeg", "inline; filename=\"regain_where_hdr.jpg\""},
                         Want{"meta", "application/json", "inline; filename=\"regain_meta.json\""}}) {
     const std::string url = j["results"][w.key];
     EXPECT_EQ(url.rfind("/result/" + id + "/", 0), 0u) << url;
@@ -479,14 +480,14 @@ TEST(ServiceStorage, PrivateDirectoryHoldsOnlyResultSetsNeverUploads) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
   const std::string id = body_json(r)["id"];
-  // Exactly the four fixed names under the random id; nothing else (uploads stay in memory).
+  // Exactly the five fixed names under the random id; nothing else (uploads stay in memory).
   EXPECT_EQ(tree(dir), (std::set<std::string>{id, id + "/result.jpg", id + "/sdr_preview.jpg", id + "/gainmap.png",
-                                              id + "/meta.json"}));
+                                              id + "/where_hdr.jpg", id + "/meta.json"}));
   EXPECT_EQ(tree(s.root()).size(), tree(dir).size() + 1);  // the storage dir itself, nothing beside it
   // Failed requests leave nothing at all.
   const std::string text = "not an image";
   s.client()->Post("/process", form(std::vector<uint8_t>(text.begin(), text.end())));
-  EXPECT_EQ(tree(dir).size(), 5u);
+  EXPECT_EQ(tree(dir).size(), 6u);
   EXPECT_EQ(s->stats().results_stored, 1u);
 }
 
@@ -526,7 +527,7 @@ TEST(ServiceStorage, DiskBudgetEvictsTheOldestResultsFirst) {
   EXPECT_EQ(newest->status, 200);
   EXPECT_EQ(s->stats().results_stored, 1u);
   EXPECT_EQ(s->stats().results_evicted, 2u);
-  EXPECT_EQ(tree(s->storage_dir()).size(), 5u);  // one id directory + its four files
+  EXPECT_EQ(tree(s->storage_dir()).size(), 6u);  // one id directory + its five files
   EXPECT_GT(s->stats().storage_bytes, 0u);
 }
 

@@ -31,6 +31,10 @@ struct EvalRow {
 Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<const uint8_t> gain_map_jpeg,
                                            const Predictor* predictor = nullptr);
 nlohmann::json eval_rows_to_json(const std::vector<EvalRow>& rows);
+// The combined edit `regain eval` scores as "removal+recolour+reframe" (a patch copied over
+// the upper right, a recoloured central block, a 4:5 reframe), for the demo: 8-bit RGB in,
+// the edited 8-bit RGB out.
+Image8 demo_edit(const Image8& sdr);
 double pu21_encode(double nits);
 
 // Predictive mode against a real photo's own HDR (any gain-map file regain reads): its SDR

@@ -20,7 +20,7 @@ struct ProcessOptions {
   std::optional<double> boost;          // stops; default chosen from the scene
   OutputFormat format = OutputFormat::Jpeg;
   bool want_hdr = false;                // also return the HDR rendition (--hdr-out)
-  // Also build sdr_preview and gainmap_png (the service shows them; the CLI writes them with
+  // Also build sdr_preview, gainmap_png and where_hdr_jpeg (the service shows them; the CLI writes them with
   // --previews). Off by default: at 12 MP they cost more than the HDR file itself.
   bool want_previews = false;
   const Predictor* predictor = nullptr; // null: the default (the embedded learned model)
@@ -35,6 +35,7 @@ struct ProcessResult {
   std::vector<uint8_t> output;       // the HDR file (Ultra HDR JPEG)
   std::vector<uint8_t> sdr_preview;  // the edited SDR as an sRGB JPEG, input orientation (want_previews)
   std::vector<uint8_t> gainmap_png;  // visualisation: 0 = no gain .. 255 = the headroom (want_previews)
+  std::vector<uint8_t> where_hdr_jpeg;  // "where HDR is added" heat overlay, as displayed (want_previews)
   nlohmann::json meta;               // mode, metadata written, boost, warnings, ...
   std::optional<ImageF> hdr;         // linear, displayed orientation, when want_hdr
   Primaries hdr_primaries = Primaries::BT709;

@@ -1,8 +1,9 @@
 // `regain process`: restore HDR to edited photos, one file or a batch.
 //   regain process --img EDITED [--ref ORIGINAL] [--boost STOPS] [--out OUT] [--hdr-out F.exr] [--previews] [--json]
 //   regain process FILES_OR_DIRS... --out-dir D [--jobs N] [--boost STOPS] [--previews] [--json]
-// Side outputs beside OUT: <stem>_meta.json; with --previews also <stem>_sdr_preview.jpg and
-// <stem>_gainmap.png (built only when asked: at 12 MP they cost more than the HDR file).
+// Side outputs beside OUT: <stem>_meta.json; with --previews also <stem>_sdr_preview.jpg,
+// <stem>_gainmap.png and <stem>_where_hdr.jpg (built only when asked: at 12 MP they cost more
+// than the HDR file).
 #include <atomic>
 #include <chrono>
 #include <iomanip>
@@ -53,6 +54,7 @@ Result<nlohmann::json> run_one(const fs::path& img, const std::optional<fs::path
   if (po.want_previews) {
     REGAIN_CHECK(write_output(dir / (stem + "_sdr_preview.jpg"), r.sdr_preview));
     REGAIN_CHECK(write_output(dir / (stem + "_gainmap.png"), r.gainmap_png));
+    REGAIN_CHECK(write_output(dir / (stem + "_where_hdr.jpg"), r.where_hdr_jpeg));
   }
   if (r.hdr) {
     REGAIN_TRY(enc, encode_hdr_file(*r.hdr, r.hdr_primaries, extension_of(hdr_out)));
@@ -136,7 +138,7 @@ Runner add_process(CLI::App& app) {
   cmd->add_option("--format", o->format, "jpeg (default), heic, avif");
   cmd->add_option("--hdr-out", o->hdr_out, "Also write the HDR rendition (.exr, .png PQ, .tif PQ) for QA");
   cmd->add_option("--jobs", o->jobs, "Batch: files processed in parallel")->check(CLI::Range(1, 64));
-  cmd->add_flag("--previews", o->previews, "Also write <stem>_sdr_preview.jpg (sRGB) and <stem>_gainmap.png");
+  cmd->add_flag("--previews", o->previews, "Also write <stem>_sdr_preview.jpg (sRGB), <stem>_gainmap.png and <stem>_where_hdr.jpg (heat overlay)");
   cmd->add_flag("--json", o->json, "Print the metadata JSON (an array in batch mode)");
   add_model_options(*cmd, o->model, o->model_scale, o->precision);
   add_predictor_option(*cmd, o->predictor);

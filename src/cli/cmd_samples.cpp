@@ -1,16 +1,19 @@
-// `regain samples --out DIR`: writes the bundled synthetic scenes (HDR EXR, SDR JPEG, and
-// the Ultra HDR JPEG made from them) so the demo runs on files the project generates.
+// `regain samples --out DIR`: writes the bundled synthetic scenes (HDR EXR, SDR JPEG, the
+// Ultra HDR JPEG made from them, and an edit of the SDR as an editor would write it: a patch
+// copied over the upper right, a recoloured block, a 4:5 reframe, no gain map) so the demo
+// runs on files the project generates.
 #include <iostream>
 
 #include "cli/common.h"
 #include "cli/io.h"
+#include "regain/evaluate.h"
 #include "regain/pipeline.h"
 #include "regain/synthetic.h"
 
 namespace regain::cli {
 
 Runner add_samples(CLI::App& app) {
-  auto* cmd = app.add_subcommand("samples", "Generate synthetic HDR sample scenes (EXR + SDR JPEG + Ultra HDR JPEG)");
+  auto* cmd = app.add_subcommand("samples", "Generate synthetic HDR sample scenes (EXR, SDR JPEG, Ultra HDR JPEG, edited JPEG)");
   auto out = std::make_shared<std::string>();
   auto width = std::make_shared<int>(1600);
   auto height = std::make_shared<int>(1200);
@@ -31,8 +34,10 @@ Runner add_samples(CLI::App& app) {
       if (!sdr_jpeg) return report(sdr_jpeg.error());
       auto uhdr = encode_jpegr(sdr, hdr);
       if (!uhdr) return report(uhdr.error());
+      auto edited = encode_jpeg(demo_edit(sdr), JpegEncodeOptions{92, true});
+      if (!edited) return report(edited.error());
       for (auto& [suffix, data] : {std::pair<std::string, std::vector<uint8_t>*>{"_hdr.exr", &*exr},
-                                   {"_sdr.jpg", &*sdr_jpeg}, {"_ultrahdr.jpg", &*uhdr}}) {
+                                   {"_sdr.jpg", &*sdr_jpeg}, {"_ultrahdr.jpg", &*uhdr}, {"_edited.jpg", &*edited}}) {
         auto path = dir / (std::string(name) + suffix);
         if (auto w = write_output(path, *data); !w) return report(w.error());
         std::cout << path.string() << "\n";

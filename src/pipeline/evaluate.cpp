@@ -53,6 +53,35 @@ Scene geometric(const Scene& s, const std::function<void(const cv::Mat&, cv::Mat
   return o;
 }
 
+Scene reframe_45(const Scene& s) {
+  return geometric(s, [](const cv::Mat& in, cv::Mat& out, int interp) {
+    int h = in.rows * 9 / 10, w = std::min(in.cols, h * 4 / 5);
+    cv::Rect r((in.cols - w) / 3, in.rows - h, w, h);
+    cv::resize(in(r), out, cv::Size(w * 9 / 10, h * 9 / 10), 0, 0, interp);
+  });
+}
+
+// A patch from the lower left copied over the upper right (clone-stamp object removal).
+Scene object_removal(const Scene& s) {
+  Scene o{s.sdr.clone(), s.ratio.clone(), s.mask.clone()};
+  const int w = s.sdr.cols / 5, h = s.sdr.rows / 5;
+  cv::Rect from(s.sdr.cols / 10, s.sdr.rows * 6 / 10, w, h), to(s.sdr.cols * 6 / 10, s.sdr.rows / 10, w, h);
+  s.sdr(from).copyTo(o.sdr(to));
+  s.ratio(from).copyTo(o.ratio(to));
+  o.mask(to).setTo(255);
+  return o;
+}
+
+// A central block with its channels rotated (a recoloured garment).
+Scene recolour(const Scene& s) {
+  Scene o{s.sdr.clone(), s.ratio.clone(), s.mask.clone()};
+  cv::Rect r(s.sdr.cols * 2 / 5, s.sdr.rows * 2 / 5, s.sdr.cols / 4, s.sdr.rows / 4);
+  cv::Mat roi = o.sdr(r);
+  roi.forEach<cv::Vec3b>([](cv::Vec3b& p, const int*) { p = cv::Vec3b(p[2], p[0], p[1]); });
+  o.mask(r).setTo(255);
+  return o;
+}
+
 std::vector<std::pair<std::string, Edit>> edits() {
   std::vector<std::pair<std::string, Edit>> e;
   e.push_back({"identity", [](const Scene& s) { return Scene{s.sdr.clone(), s.ratio.clone(), s.mask.clone()}; }});
@@ -76,36 +105,17 @@ std::vector<std::pair<std::string, Edit>> edits() {
                    cv::resize(in(r), out, cv::Size(in.cols * 80 / 100, in.rows * 80 / 100), 0, 0, interp);
                  });
                }});
-  e.push_back({"reframe-4:5", [](const Scene& s) {
-                 return geometric(s, [](const cv::Mat& in, cv::Mat& out, int interp) {
-                   int h = in.rows * 9 / 10, w = std::min(in.cols, h * 4 / 5);
-                   cv::Rect r((in.cols - w) / 3, in.rows - h, w, h);
-                   cv::resize(in(r), out, cv::Size(w * 9 / 10, h * 9 / 10), 0, 0, interp);
-                 });
-               }});
+  e.push_back({"reframe-4:5", reframe_45});
   e.push_back({"rotate90", [](const Scene& s) {
                  return geometric(s, [](const cv::Mat& in, cv::Mat& out, int) { cv::rotate(in, out, cv::ROTATE_90_CLOCKWISE); });
                }});
   e.push_back({"mirror", [](const Scene& s) {
                  return geometric(s, [](const cv::Mat& in, cv::Mat& out, int) { cv::flip(in, out, 1); });
                }});
-  e.push_back({"object-removal", [](const Scene& s) {
-                 Scene o{s.sdr.clone(), s.ratio.clone(), s.mask.clone()};
-                 const int w = s.sdr.cols / 5, h = s.sdr.rows / 5;
-                 cv::Rect from(s.sdr.cols / 10, s.sdr.rows * 6 / 10, w, h), to(s.sdr.cols * 6 / 10, s.sdr.rows / 10, w, h);
-                 s.sdr(from).copyTo(o.sdr(to));
-                 s.ratio(from).copyTo(o.ratio(to));
-                 o.mask(to).setTo(255);
-                 return o;
-               }});
-  e.push_back({"recolour", [](const Scene& s) {
-                 Scene o{s.sdr.clone(), s.ratio.clone(), s.mask.clone()};
-                 cv::Rect r(s.sdr.cols * 2 / 5, s.sdr.rows * 2 / 5, s.sdr.cols / 4, s.sdr.rows / 4);
-                 cv::Mat roi = o.sdr(r);
-                 roi.forEach<cv::Vec3b>([](cv::Vec3b& p, const int*) { p = cv::Vec3b(p[2], p[0], p[1]); });
-                 o.mask(r).setTo(255);
-                 return o;
-               }});
+  e.push_back({"object-removal", object_removal});
+  e.push_back({"recolour", recolour});
+  // What `make demo` shows: all three at once.
+  e.push_back({"removal+recolour+reframe", [](const Scene& s) { return reframe_45(recolour(object_removal(s))); }});
   return e;
 }
 
@@ -118,6 +128,19 @@ Image8 to_image(const cv::Mat& m) {
 struct Score {
   double psnr_u, psnr_e, log_u;
 };
+
+}  // namespace
+
+Image8 demo_edit(const Image8& sdr) {
+  Scene s;
+  s.sdr = cv::Mat(sdr.height(), sdr.width(), CV_8UC3);
+  for (int r = 0; r < sdr.height(); ++r) std::memcpy(s.sdr.ptr(r), sdr.row(r), size_t(sdr.width()) * 3);
+  s.ratio = cv::Mat(s.sdr.size(), CV_32FC1, cv::Scalar(1.0f));
+  s.mask = cv::Mat(s.sdr.size(), CV_8UC1, cv::Scalar(0));
+  return to_image(reframe_45(recolour(object_removal(s))).sdr);
+}
+
+namespace {
 
 Score score(const ImageF& hdr, const Scene& gt) {
   const auto& lut = srgb8_to_linear_lut();

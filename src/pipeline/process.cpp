@@ -6,6 +6,7 @@
 #include "container/exif.h"
 #include "regain/icc.h"
 #include "regain/jpegr.h"
+#include "regain/overlay.h"
 #include "regain/pipeline.h"
 #include "regain/process.h"
 #include "regain/report.h"
@@ -192,8 +193,11 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   if (opt.want_previews) {
     REGAIN_TRY(preview, sdr_preview(e, opt.threads));
     r.sdr_preview = std::move(preview);
-    REGAIN_TRY(vis, encode_png8(apply_orientation(cg.map, e.orientation)));
+    const Image8 map_shown = apply_orientation(cg.map, e.orientation);
+    REGAIN_TRY(vis, encode_png8(map_shown));
     r.gainmap_png = std::move(vis);
+    REGAIN_TRY(where, encode_jpeg(gain_overlay(apply_orientation(e.pixels, e.orientation), map_shown, cg.meta), {88, true}));
+    r.where_hdr_jpeg = std::move(where);
   }
   const double package_ms = ms_since(t2);
 

@@ -176,6 +176,7 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
       {out_name, r->output},
       {"sdr_preview.jpg", r->sdr_preview},
       {"gainmap.png", r->gainmap_png},
+      {"where_hdr.jpg", r->where_hdr_jpeg},
       {"meta.json", std::span(reinterpret_cast<const uint8_t*>(meta_text.data()), meta_text.size())}};
   auto id = cx.store->put(files);
   if (!id) return send_error(res, internal("could not store the results: " + id.error().message));
@@ -189,6 +190,7 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
                {{"hdr", base + out_name},
                 {"sdr_preview", base + "sdr_preview.jpg"},
                 {"gainmap", base + "gainmap.png"},
+                {"where_hdr", base + "where_hdr.jpg"},
                 {"meta", base + "meta.json"}}},
               {"expires_in_s", std::chrono::duration<double>(cx.opt.ttl).count()}};
   res.status = 200;

@@ -16,6 +16,7 @@ const ResultFileKind kKinds[] = {
     {"result.avif", "image/avif", "regain_hdr.avif", true},
     {"sdr_preview.jpg", "image/jpeg", "regain_sdr_preview.jpg", false},
     {"gainmap.png", "image/png", "regain_gainmap.png", false},
+    {"where_hdr.jpg", "image/jpeg", "regain_where_hdr.jpg", false},
     {"meta.json", "application/json", "regain_meta.json", false},
 };
 }  // namespace

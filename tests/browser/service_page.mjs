@@ -152,6 +152,22 @@ try {
   check(imgs[1].src === apiBody.results.hdr && imgs[0].src === apiBody.results.sdr_preview,
     'after = HDR result, before = SDR preview');
   check(await page.isHidden('#progress'), 'progress hidden when done');
+  // "Where HDR is added" for SDR screens: the heat overlay, loaded, the photo's size, coloured
+  // where the map lifts (the canvas reads it back: some pixels far from grey).
+  const where = await page.evaluate(async () => {
+    const i = document.getElementById('where');
+    const c = document.createElement('canvas');
+    c.width = i.naturalWidth;
+    c.height = i.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(i, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let coloured = 0;
+    for (let k = 0; k < d.length; k += 4) if (Math.max(d[k], d[k + 1], d[k + 2]) - Math.min(d[k], d[k + 1], d[k + 2]) > 60) coloured++;
+    return { complete: i.complete, w: i.naturalWidth, h: i.naturalHeight, src: i.getAttribute('src'), coloured: coloured / (d.length / 4) };
+  });
+  check(where.complete && where.w === 800 && where.h === 600 && where.src === apiBody.results.where_hdr &&
+    where.coloured > 0.005, '"where HDR is added" overlay shown and coloured', JSON.stringify(where));
   check(/Predictive mode/.test(await page.textContent('#summary')), 'summary', await page.textContent('#summary'));
 
   // The comparison clips the <img> itself and follows the slider.

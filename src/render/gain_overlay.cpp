@@ -1,0 +1,67 @@
+#include "regain/overlay.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "regain/gainmap.h"
+#include "util/parallel.h"
+
+namespace regain {
+
+namespace {
+
+// A perceptually ordered ramp (dark purple -> magenta -> orange -> pale yellow), 5 stops.
+std::array<float, 3> heat(float t) {
+  static constexpr float kStops[5][3] = {
+      {0.10f, 0.02f, 0.25f}, {0.55f, 0.08f, 0.55f}, {0.90f, 0.30f, 0.20f}, {1.00f, 0.65f, 0.05f}, {1.00f, 0.95f, 0.60f}};
+  const float f = std::clamp(t, 0.f, 1.f) * 4.f;
+  const int i = std::min(int(f), 3);
+  const float u = f - float(i);
+  return {kStops[i][0] + (kStops[i + 1][0] - kStops[i][0]) * u, kStops[i][1] + (kStops[i + 1][1] - kStops[i][1]) * u,
+          kStops[i][2] + (kStops[i + 1][2] - kStops[i][2]) * u};
+}
+
+}  // namespace
+
+Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata& meta) {
+  Image8 out(sdr.width(), sdr.height(), 3);
+  if (sdr.empty() || map.empty()) return out;
+  // Stops of added light per code and channel, as a reader at full headroom applies them.
+  std::array<std::array<float, 256>, 3> stops{};
+  for (int c = 0; c < 3; ++c) {
+    const GainMapChannel& ch = meta.channel[meta.multichannel ? c : 0];
+    for (int i = 0; i < 256; ++i) {
+      const double g = ch.gamma > 0 ? std::pow(i / 255.0, 1.0 / ch.gamma) : i / 255.0;
+      stops[size_t(c)][size_t(i)] = float(std::max(0.0, ch.min + (ch.max - ch.min) * g));
+    }
+  }
+  const Image8 m = (map.width() == sdr.width() && map.height() == sdr.height())
+                       ? map
+                       : resample_map(map, sdr.width(), sdr.height());
+  const int mc = m.channels(), sc = sdr.channels();
+  parallel_for(sdr.height(), 0, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* s = sdr.row(y);
+      const uint8_t* g = m.row(y);
+      uint8_t* o = out.row(y);
+      for (int x = 0; x < sdr.width(); ++x) {
+        const uint8_t* p = s + size_t(x) * sc;
+        const float grey = sc >= 3 ? (0.2126f * p[0] + 0.7152f * p[1] + 0.0722f * p[2]) / 255.f : p[0] / 255.f;
+        float st = 0;
+        for (int c = 0; c < mc; ++c) st = std::max(st, stops[size_t(c)][g[size_t(x) * mc + c]]);
+        const float v = st / kOverlayFullStops;
+        // Fully coloured from half a stop up; the untouched picture below 0.05 stop.
+        const float a = std::clamp((st - 0.05f) * 2.2f, 0.f, 1.f);
+        const auto h = heat(v);
+        for (int c = 0; c < 3; ++c) {
+          const float base = 0.12f + 0.5f * grey;  // dimmed grey: the colour reads on any content
+          o[3 * x + c] = uint8_t(std::lround(std::clamp(base * (1 - a) + h[c] * a, 0.f, 1.f) * 255.f));
+        }
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace regain
