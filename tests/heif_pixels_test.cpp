@@ -10,6 +10,7 @@
 
 #include "container/heif_decode.h"
 #include "container/heif_gainmap.h"
+#include "container/heif_structure.h"
 #include "regain/heif.h"
 #include "regain/pipeline.h"
 #include "regain/synthetic.h"
@@ -310,7 +311,44 @@ TEST(HeifPixels, SamsungS24LayoutReadsHdrgmXmpAndInheritsOrientation) {
   ASSERT_EQ(hb->rgb.height(), h);
   EXPECT_TRUE(std::equal(ha->rgb.data(), ha->rgb.data() + ha->rgb.size(), hb->rgb.data()))
       << "the Samsung-layout map must land where the ISO one does";
+  // `repair` adds the tmap (and gives the map the primary's irot): same HDR, same tiles.
+  auto fixed = repair_heif(*b);
+  ASSERT_TRUE(fixed) << fixed.error().message;
+  auto hr = read_heif(fixed->bytes);
+  ASSERT_TRUE(hr && hr->tmap_item && hr->iso_metadata && hr->gain_map);
+  EXPECT_EQ(hr->source, MetadataSource::Iso);
+  EXPECT_NEAR(hr->iso_metadata->channel[0].max, 2.3, 1e-6);
+  EXPECT_FALSE(hr->gain_map_orientation_inherited);
+  EXPECT_EQ(hr->gain_map->exif_orientation, 6);
+  EXPECT_TRUE(hr->tmap_brand && hr->altr_group);
+  auto hrd = decode_gainmap_hdr(fixed->bytes);
+  ASSERT_TRUE(hrd) << hrd.error().message;
+  EXPECT_TRUE(std::equal(hb->rgb.data(), hb->rgb.data() + hb->rgb.size(), hrd->rgb.data()));
+  size_t coded = 0;
+  for (const auto& it : hf->structure.items) {
+    if (it.type != heif::fourcc("hvc1")) continue;
+    auto before = heif::read_item_data(hf->structure, *b, it.id, b->size());
+    auto after = heif::read_item_data(hr->structure, fixed->bytes, it.id, fixed->bytes.size());
+    ASSERT_TRUE(before && after);
+    EXPECT_EQ(*before, *after) << "item " << it.id;
+    ++coded;
+  }
+  EXPECT_EQ(coded, 8u);  // 6 base tiles + 2 map tiles
+  EXPECT_FALSE(repair_heif(fixed->bytes)) << "a second repair has nothing to add";
+  {  // kept for independent readers (heif-convert, exiftool) to look at
+    const auto dir = test::scratch_dir("samsung_layout");
+    std::ofstream(dir / "s24_layout.heic", std::ios::binary).write(reinterpret_cast<const char*>(b->data()), long(b->size()));
+    std::ofstream(dir / "s24_layout_repaired.heic", std::ios::binary)
+        .write(reinterpret_cast<const char*>(fixed->bytes.data()), long(fixed->bytes.size()));
+  }
   // The bright block of the map (top-left as displayed) lifts the top-left of the HDR.
   EXPECT_GT(hb->rgb.at(4, 4, 1) / std::max(1e-3f, srgb_to_linear(sdr.at(4, 4, 1) / 255.f)), 3.f);
   EXPECT_LT(hb->rgb.at(w - 4, h - 4, 1) / std::max(1e-3f, srgb_to_linear(sdr.at(w - 4, h - 4, 1) / 255.f)), 2.f);
+}
+
+TEST(HeifPixels, RepairRefusesWhatItCannotDoWithoutReencoding) {
+  // Apple-curve maps would need re-encoding; tmap files need nothing.
+  EXPECT_FALSE(repair_heif(test::corpus_bytes("heif/iphone13pro_ios16_apple_v1.heic")));
+  EXPECT_FALSE(repair_heif(test::corpus_bytes("heif/iphone15pro_ios18_tmap_rotated.heic")));
+  EXPECT_FALSE(repair_heif(test::corpus_bytes("heif/iphone8plus_no_gainmap.heic")));
 }

@@ -65,5 +65,8 @@ struct RepairResult {
 };
 // Rewrites container and metadata so every reader finds the gain map; pixels untouched.
 Result<RepairResult> repair_jpegr(std::span<const uint8_t> file);
+// HEIC/AVIF whose gain map only Apple/Samsung-aware readers find (no ISO tmap): adds the tmap
+// item, every tile and property carried over unchanged.
+Result<RepairResult> repair_heif(std::span<const uint8_t> file);
 
 }  // namespace regain

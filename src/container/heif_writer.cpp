@@ -315,6 +315,27 @@ Bytes build_ftyp(const Layout& L) {
   return b.take();
 }
 
+// ftyp, meta (iloc pointing into mdat), then mdat with every item's bytes in item order.
+Result<Bytes> assemble(const Layout& L) {
+  uint64_t total_data = 0;
+  for (const auto& it : L.items) total_data += it.data.size();
+  Bytes ftyp = build_ftyp(L);
+  Bytes meta = build_meta(L, 0);
+  const uint64_t mdat_start = ftyp.size() + meta.size();
+  if (mdat_start + 8 + total_data > 0xFFFFFFFFull) return fail(ErrorCode::TooLarge, "HEIF output over 4 GiB");
+  meta = build_meta(L, mdat_start + 8);
+  Bytes out;
+  out.reserve(mdat_start + 8 + total_data);
+  out.insert(out.end(), ftyp.begin(), ftyp.end());
+  out.insert(out.end(), meta.begin(), meta.end());
+  ByteWriter mdat_header;
+  mdat_header.u32(uint32_t(8 + total_data));
+  mdat_header.append("mdat");
+  out.insert(out.end(), mdat_header.bytes().begin(), mdat_header.bytes().end());
+  for (const auto& it : L.items) out.insert(out.end(), it.data.begin(), it.data.end());
+  return out;
+}
+
 }  // namespace
 
 std::string apple_gain_map_xmp(double headroom_linear) {
@@ -413,25 +434,75 @@ Result<Bytes> write_heif(const HeifWriteInput& in) {
   }
   if (tmap_id) L.brands.push_back("tmap");
 
-  uint64_t total_data = 0;
-  for (const auto& it : L.items) total_data += it.data.size();
-  Bytes ftyp = build_ftyp(L);
-  Bytes meta = build_meta(L, 0);
-  uint64_t mdat_start = ftyp.size() + meta.size();
-  if (mdat_start + 8 + total_data > 0xFFFFFFFFull)
-    return fail(ErrorCode::TooLarge, "HEIF output over 4 GiB");
-  meta = build_meta(L, mdat_start + 8);
+  return assemble(L);
+}
 
-  Bytes out;
-  out.reserve(mdat_start + 8 + total_data);
-  out.insert(out.end(), ftyp.begin(), ftyp.end());
-  out.insert(out.end(), meta.begin(), meta.end());
-  ByteWriter mdat_header;
-  mdat_header.u32(uint32_t(8 + total_data));
-  mdat_header.append("mdat");
-  out.insert(out.end(), mdat_header.bytes().begin(), mdat_header.bytes().end());
-  for (const auto& it : L.items) out.insert(out.end(), it.data.begin(), it.data.end());
-  return out;
+Result<Bytes> add_tmap_item(const heif::HeifStructure& s, ByteView file, const TmapAddition& t) {
+  REGAIN_CHECK(validate(t.metadata));
+  if (!s.primary_item) return fail(ErrorCode::InvalidInput, "no primary item");
+  if (s.has_moov) return fail(ErrorCode::Unsupported, "the file also holds tracks (an image sequence): not rewritten");
+  Layout L;
+  L.primary = *s.primary_item;
+  uint32_t max_id = 0;
+  for (const auto& it : s.items) {
+    max_id = std::max(max_id, it.id);
+    if (it.type == heif::fourcc("tmap")) return fail(ErrorCode::InvalidInput, "the file already has a tmap item");
+    if (it.type == heif::fourcc("uri ") || it.type == 0 || it.protection_index != 0 || !it.content_encoding.empty())
+      return fail(ErrorCode::Unsupported, "item " + std::to_string(it.id) + " (" + heif::fourcc_name(it.type) +
+                                              ") cannot be carried over by this writer");
+    Item out;
+    out.id = it.id;
+    out.type = heif::fourcc_name(it.type);
+    out.content_type = it.content_type;
+    out.hidden = it.hidden;
+    if (it.location) {
+      REGAIN_TRY(data, heif::read_item_data(s, file, it.id, file.size()));
+      out.data = std::move(data);
+    }
+    for (const auto& a : it.properties) {
+      if (a.index >= s.properties.size()) return fail(ErrorCode::InvalidInput, "property index out of range");
+      const auto& p = s.properties[a.index];
+      if (p.offset + p.size > file.size()) return fail(ErrorCode::InvalidInput, "property box outside the file");
+      out.props.push_back({L.props.add(Bytes(file.begin() + long(p.offset), file.begin() + long(p.offset + p.size))),
+                           a.essential});
+    }
+    if (it.id == t.gain_map_item && t.gain_map_takes_primary_transforms) {
+      const heif::Item* primary = s.item(*s.primary_item);
+      for (const auto& a : primary ? primary->properties : std::vector<heif::PropertyAssociation>{}) {
+        const auto& p = s.properties[a.index];
+        if (!std::holds_alternative<heif::Irot>(p.value) && !std::holds_alternative<heif::Imir>(p.value)) continue;
+        out.props.push_back({L.props.add(Bytes(file.begin() + long(p.offset), file.begin() + long(p.offset + p.size))),
+                             true});
+      }
+    }
+    L.items.push_back(std::move(out));
+  }
+  if (max_id >= 0xFFFFFFF0u) return fail(ErrorCode::Unsupported, "item ids exhausted");
+  for (const auto& r : s.references) L.refs.push_back({heif::fourcc_name(r.type), r.from, r.to});
+  uint32_t next_group = max_id + 2;
+  for (const auto& g : s.groups) {
+    if (g.type != heif::fourcc("altr"))
+      return fail(ErrorCode::Unsupported, "entity group '" + heif::fourcc_name(g.type) + "' cannot be carried over");
+    L.altr.push_back({g.group_id, g.entity_ids});
+    next_group = std::max(next_group, g.group_id + 1);
+  }
+  REGAIN_TRY(iso, encode_iso21496(t.metadata));
+  Item tmap;
+  tmap.id = max_id + 1;
+  tmap.type = "tmap";
+  tmap.data.push_back(0);  // tmap item version
+  tmap.data.insert(tmap.data.end(), iso.begin(), iso.end());
+  tmap.props.push_back({L.props.add(box_ispe(t.width, t.height)), false});
+  tmap.props.push_back({L.props.add(box_pixi(3, 10)), false});
+  tmap.props.push_back({L.props.add(box_nclx(t.alternate)), false});
+  L.refs.push_back({"dimg", tmap.id, {L.primary, t.gain_map_item}});
+  L.altr.push_back({next_group, {tmap.id, L.primary}});
+  L.items.push_back(std::move(tmap));
+  L.major = heif::fourcc_name(s.major_brand);
+  for (uint32_t b : s.compatible_brands) L.brands.push_back(heif::fourcc_name(b));
+  if (!s.has_brand(heif::fourcc("tmap"))) L.brands.push_back("tmap");
+
+  return assemble(L);
 }
 
 }  // namespace regain

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "container/heif_structure.h"
 #include "regain/gainmap.h"
 #include "regain/video.h"
 
@@ -61,6 +62,22 @@ struct HeifWriteInput {
 
 // The whole file: ftyp, meta, mdat. Deterministic: the same input gives the same bytes.
 Result<Bytes> write_heif(const HeifWriteInput& in);
+
+// An existing file re-laid out with an ISO 21496-1 `tmap` item added (dimg -> [primary,
+// gain map], an `altr` group [tmap, primary], brand `tmap`): every item's bytes, every
+// property box and every reference are carried over unchanged (no tile is re-encoded; item
+// names are not kept), for readers that only know `tmap` (Samsung S24-era and Apple-only
+// files). `alternate` describes the HDR rendition on the tmap item.
+struct TmapAddition {
+  uint32_t gain_map_item = 0;
+  GainMapMetadata metadata;
+  Nclx alternate;
+  uint32_t width = 0, height = 0;  // the tmap's ispe: the primary's coded size
+  // The gain map is stored in the primary's coded orientation without transforms of its own
+  // (Samsung): give it the primary's irot/imir, as tmap readers take each input's own.
+  bool gain_map_takes_primary_transforms = false;
+};
+Result<Bytes> add_tmap_item(const heif::HeifStructure& s, ByteView file, const TmapAddition& t);
 
 // Apple's gain-map XMP (HDRGainMapVersion 131072 + HDRGainMapHeadroom, a linear ratio).
 std::string apple_gain_map_xmp(double headroom_linear);
