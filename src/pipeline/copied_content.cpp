@@ -18,7 +18,7 @@ constexpr float kPixelTolerance = 0.06f;  // perceptual units: re-encoding noise
 }  // namespace
 
 int find_copied_content(const ImageF& edited, const ImageF& reference, const ImageF& changed,
-                        const ImageF& ref_gain, ImageF& gain, ImageF& found) {
+                        const ImageF& ref_gain, ImageF& gain, ImageF& found, ImageF* source) {
   cv::Mat mask8, labels, stats, centroids;
   cv_view(changed).convertTo(mask8, CV_8U, 255);
   const int n = cv::connectedComponentsWithStats(mask8, labels, stats, centroids, 8, CV_32S);
@@ -67,6 +67,10 @@ int find_copied_content(const ImageF& edited, const ImageF& reference, const Ima
     for (const cv::Point& p : take) {
       gain.at(box.x + p.x, box.y + p.y) = g.at<float>(at.y + p.y, at.x + p.x);
       found.at(box.x + p.x, box.y + p.y) = 1.f;
+      if (source) {
+        source->at(box.x + p.x, box.y + p.y, 0) = float(at.x - box.x);
+        source->at(box.x + p.x, box.y + p.y, 1) = float(at.y - box.y);
+      }
     }
     ++hits;
   }

@@ -12,7 +12,10 @@ namespace regain {
 // another place of the reference (normalised cross-correlation, then pixel by pixel), writes the source's
 // gain into `gain` at the copied pixels and sets `found` there to 1; other pixels
 // are left alone. Returns the number of regions found.
+// `source`, when given (2 channels, same size), receives at each copied pixel the offset
+// (dx, dy) from it to its source, so a caller working on a finer grid can copy the finer
+// gain from the same place.
 int find_copied_content(const ImageF& edited, const ImageF& reference, const ImageF& changed,
-                        const ImageF& ref_gain, ImageF& gain, ImageF& found);
+                        const ImageF& ref_gain, ImageF& gain, ImageF& found, ImageF* source = nullptr);
 
 }  // namespace regain
