@@ -1,9 +1,11 @@
 // `regain process`: restore HDR to edited photos, one file or a batch.
 //   regain process --img EDITED [--ref ORIGINAL] [--boost STOPS] [--out OUT] [--hdr-out F.exr] [--previews] [--json]
 //   regain process FILES_OR_DIRS... --out-dir D [--jobs N] [--boost STOPS] [--previews] [--json]
+//   regain process --manifest JOBS.tsv --shard I/N --out-dir D [--jobs N] [--json]  (see batch_manifest.h)
 // Side outputs beside OUT: <stem>_meta.json; with --previews also <stem>_sdr_preview.jpg,
 // <stem>_gainmap.png and <stem>_where_hdr.jpg (built only when asked: at 12 MP they cost more
 // than the HDR file).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iomanip>
@@ -11,8 +13,11 @@
 #include <mutex>
 #include <thread>
 
+#include "cli/batch_manifest.h"
 #include "cli/common.h"
 #include "cli/io.h"
+#include "regain/jpegr.h"
+#include "regain/pipeline.h"
 #include "regain/process.h"
 
 namespace regain::cli {
@@ -20,7 +25,7 @@ namespace regain::cli {
 namespace {
 
 struct Opts {
-  std::string img, ref, out, out_dir, hdr_out, format = "jpeg";
+  std::string img, ref, out, out_dir, hdr_out, format = "jpeg", manifest, shard = "0/1";
   std::vector<std::string> inputs;
   std::optional<double> boost;
   bool json = false, previews = false;
@@ -117,6 +122,98 @@ int run_batch(const Opts& o, const ProcessOptions& po) {
   return (failed || !errors.empty()) ? kFailure : kOk;
 }
 
+// A finished output from an earlier run of the same shard: the file exists and its gain map
+// and metadata read back (a half-written file never has the final name: temp + rename).
+bool valid_output(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return false;
+  auto bytes = read_input(p);
+  if (!bytes) return false;
+  const FileType t = sniff_file_type(*bytes);
+  if (t == FileType::Jpeg) {
+    auto jr = read_jpegr(*bytes);
+    return jr && jr->gain_map && jr->metadata;
+  }
+  if (t == FileType::Heif || t == FileType::Avif) return decode_gainmap_sdr(*bytes).has_value();
+  return false;
+}
+
+// One shard of a manifest: its jobs in order (file by file, --jobs at a time), outputs that
+// are already valid skipped, a JSON report of every job written at the end (and after each
+// job, so a killed shard leaves a report of what it finished).
+int run_manifest(const Opts& o, const ProcessOptions& po) {
+  if (o.out_dir.empty()) return report(Error{ErrorCode::InvalidInput, "--manifest needs --out-dir"});
+  auto shard = parse_shard(o.shard);
+  if (!shard) return report(shard.error());
+  auto jobs = read_manifest(o.manifest);
+  if (!jobs) return report(jobs.error(), o.manifest);
+  std::vector<ManifestJob> mine;
+  for (const auto& j : *jobs)
+    if (in_shard(j, *shard)) mine.push_back(j);
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec) return report(Error{ErrorCode::Io, "cannot create " + o.out_dir + ": " + ec.message()});
+  set_pixel_pool_mb(512);
+  const fs::path report_path = fs::path(o.out_dir) / shard_report_name(*shard);
+  nlohmann::json rows = nlohmann::json::array();
+  std::mutex io;
+  size_t failed = 0, done = 0;
+  auto write_report = [&] {
+    nlohmann::json r = {{"manifest", o.manifest}, {"shard", shard->index}, {"shards", shard->count},
+                        {"jobs_in_shard", mine.size()}, {"jobs_in_manifest", jobs->size()}, {"results", rows}};
+    (void)write_output(report_path, r.dump(2) + "\n");
+  };
+  std::atomic<size_t> next{0};
+  ProcessOptions p = po;
+  p.threads = std::max(1, resolve_jobs_threads(o.jobs));
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < mine.size();) {
+      const ManifestJob& j = mine[i];
+      const fs::path out = fs::path(o.out_dir) / j.output_name;
+      const auto t = std::chrono::steady_clock::now();
+      nlohmann::json row = {{"job", j.index}, {"line", j.line}, {"input", j.input.string()}, {"output", out.string()}};
+      if (valid_output(out)) {
+        row["status"] = "skipped";
+      } else {
+        ProcessOptions pj = p;
+        pj.boost = j.boost ? j.boost : po.boost;
+        pj.format = j.format;
+        Result<nlohmann::json> r = fail(ErrorCode::Internal, "not run");
+        try {
+          r = run_one(j.input, j.reference, out, "", pj);
+        } catch (const std::exception& ex) {
+          r = fail(ErrorCode::Internal, ex.what());
+        }
+        if (r) {
+          row["status"] = "ok";
+          row["mode"] = (*r)["mode"];
+        } else {
+          row["status"] = "failed";
+          row["error"] = {{"code", error_code_name(r.error().code)}, {"message", r.error().message}};
+        }
+      }
+      row["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+      std::lock_guard lock(io);
+      failed += row["status"] == "failed";
+      rows.push_back(row);
+      std::cerr << "[" << ++done << "/" << mine.size() << "] " << j.input.string() << ": "
+                << row["status"].get<std::string>()
+                << (row.contains("error") ? ": " + row["error"]["message"].get<std::string>() : std::string()) << "\n";
+      write_report();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int k = 1; k < o.jobs; ++k) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a["job"] < b["job"]; });
+  write_report();
+  std::cerr << "shard " << shard->index << "/" << shard->count << ": " << mine.size() << " job(s), " << failed
+            << " failed; report " << report_path.string() << "\n";
+  if (o.json) std::cout << rows.dump(2) << "\n";
+  return failed ? kFailure : kOk;
+}
+
 }  // namespace
 
 int resolve_jobs_threads(int jobs) {
@@ -135,6 +232,8 @@ Runner add_process(CLI::App& app) {
       ->check(CLI::Range(0.01, 8.0));
   cmd->add_option("--out", o->out, "Output (default: <img stem>_hdr.jpg/.heic/.avif beside the input)");
   cmd->add_option("--out-dir", o->out_dir, "Batch output directory");
+  cmd->add_option("--manifest", o->manifest, "Batch: a TSV of jobs (INPUT [REFERENCE|-] [boost=S] [format=F])");
+  cmd->add_option("--shard", o->shard, "With --manifest: run shard I of N (jobs whose number is I mod N), e.g. 3/8");
   cmd->add_option("--format", o->format, "jpeg (default), heic, avif");
   cmd->add_option("--hdr-out", o->hdr_out, "Also write the HDR rendition (.exr, .png PQ, .tif PQ) for QA");
   cmd->add_option("--jobs", o->jobs, "Batch: files processed in parallel")->check(CLI::Range(1, 64));
@@ -153,6 +252,11 @@ Runner add_process(CLI::App& app) {
     auto fmt = parse_output_format(o->format);
     if (!fmt) return report(Error{ErrorCode::InvalidInput, "--format must be jpeg, heic or avif"});
     po.format = *fmt;
+    if (!o->manifest.empty()) {
+      if (!o->img.empty() || !o->ref.empty() || !o->out.empty() || !o->hdr_out.empty() || !o->inputs.empty())
+        return report(Error{ErrorCode::InvalidInput, "--manifest takes --shard and --out-dir, not inputs or --img/--ref/--out"});
+      return run_manifest(*o, po);
+    }
     if (!o->inputs.empty() || !o->out_dir.empty()) {
       if (!o->img.empty() || !o->ref.empty() || !o->out.empty() || !o->hdr_out.empty())
         return report(Error{ErrorCode::InvalidInput, "batch mode takes inputs and --out-dir, not --img/--ref/--out/--hdr-out"});

@@ -44,6 +44,7 @@ Runner add_master(CLI::App& app);
 Runner add_serve(CLI::App& app);
 Runner add_model(CLI::App& app);
 Runner add_train(CLI::App& app);
+Runner add_batch_report(CLI::App& app);
 // --model FILE, --model-scale N, --precision auto|fp32|bf16 (learned predictor), and loading it.
 // --predictor default|learned|heuristic picks the predictor when no --model is given.
 void add_model_options(CLI::App& cmd, std::string& model, int& scale, std::string& precision);

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   add(add_serve);
   add(add_model);
   add(add_train);
+  add(add_batch_report);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

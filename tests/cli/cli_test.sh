@@ -103,6 +103,38 @@ grep -q "processed 12 file(s): 11 ok, 1 failed" "$TMP/batch.err" && ok || { bad 
 grep -q "pixel6_truncated.jpg: FAILED" "$TMP/batch.err" && ok || bad "batch per-file error"
 [ "$(ls "$TMP"/batch/*_hdr.jpg | wc -l)" = 11 ] && ok || bad "batch outputs"
 
+# Batch manifest in shards: N shards cover every job once; a killed shard re-run finishes the
+# rest and skips what is done; batch-report merges and says when something is missing.
+M="$TMP/shards"; mkdir -p "$M/in"
+cp "$CORPUS/edited-pair/edited_by_ai_editor.jpg" "$M/in/a.jpg"
+cp "$CORPUS/jpeg/seine_sdr_gainmap_srgb.jpg" "$M/in/b.jpg"
+cp "$CORPUS/jpeg/paris_exif_xmp_icc.jpg" "$M/in/c.jpg"
+cp "$CORPUS/jpeg/acr17_iso_xmp_3ch_small.jpg" "$M/in/d.jpg"
+printf '# regain batch\nin/a.jpg\t%s\nin/b.jpg\t-\tboost=2\n\nin/c.jpg\t-\tformat=heic\nin/d.jpg\n' \
+  "$CORPUS/edited-pair/original_iphone15promax.jpg" > "$M/jobs.tsv"
+for i in 0 1 2; do
+  expect_rc 0 "manifest shard $i/3" "$BIN" process --manifest "$M/jobs.tsv" --shard "$i/3" --out-dir "$M/out"
+done
+[ "$(ls "$M"/out/*_hdr.jpg "$M"/out/*_hdr.heic 2>/dev/null | wc -l)" = 4 ] && ok || bad "shards did not write all 4 outputs"
+[ "$(json_get '.mode' < "$M/out/a_hdr_meta.json")" = reference ] && ok || bad "manifest reference column not used"
+[ "$(json_get '.boost' < "$M/out/b_hdr_meta.json")" = 2 ] && ok || bad "manifest boost option not used"
+expect_rc 0 "batch-report complete" "$BIN" batch-report "$M/out" --json
+[ "$(json_get '.ok' < "$TMP/out.txt")" = 4 ] && [ "$(json_get '.complete' < "$TMP/out.txt")" = true ] && ok || bad "batch-report totals: $(cat "$TMP/out.txt")"
+# "Kill" shard 0 mid-run: its first output gone, its report cut short; the re-run redoes only that.
+rm "$M/out/a_hdr.jpg"
+node -e 'const f=process.argv[1],fs=require("fs");const r=JSON.parse(fs.readFileSync(f));r.results=r.results.slice(1);fs.writeFileSync(f,JSON.stringify(r))' "$M/out/report-shard-0-of-3.json"
+expect_rc 1 "batch-report sees the unfinished shard" "$BIN" batch-report "$M/out"
+expect_rc 0 "manifest shard 0/3 re-run" "$BIN" process --manifest "$M/jobs.tsv" --shard 0/3 --out-dir "$M/out" --json
+[ "$(json_get '[0].status' < "$TMP/out.txt")" = ok ] && [ "$(json_get '[1].status' < "$TMP/out.txt")" = skipped ] && ok || bad "re-run statuses: $(cat "$TMP/out.txt")"
+expect_rc 0 "batch-report complete again" "$BIN" batch-report "$M/out"
+printf 'in/a.jpg\tin/missing.jpg\nin/zz.jpg\n' > "$M/bad.tsv"
+expect_rc 1 "manifest job failures reported" "$BIN" process --manifest "$M/bad.tsv" --shard 0/1 --out-dir "$M/bad"
+expect_rc 1 "batch-report lists failures" "$BIN" batch-report "$M/bad"
+grep -q "FAILED" "$TMP/out.txt" && ok || bad "batch-report failure lines"
+expect_rc 3 "manifest bad shard" "$BIN" process --manifest "$M/jobs.tsv" --shard 3/3 --out-dir "$M/out"
+printf 'in/a.jpg\t-\tspeed=9\n' > "$M/opt.tsv"
+expect_rc 3 "manifest unknown option" "$BIN" process --manifest "$M/opt.tsv" --shard 0/1 --out-dir "$M/x"
+
 # HEIC / AVIF: inspect, extract, decode; process output in both formats; a HEIC reference.
 for f in "$CORPUS"/heif/*; do
   n=$(basename "$f")
