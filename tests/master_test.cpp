@@ -471,12 +471,14 @@ TEST(MasterGallery, PreviewsAndAPageWithoutStackingContexts) {
   }
   EXPECT_TRUE(decode_png(r->gain_map_png));
 
-  GalleryRow row{"Desk", "Desk.tif", {}, "previews/Desk_gain_map.png", ""};
+  GalleryRow row{"Desk", "Desk.tif", {}, "previews/Desk_gain_map.png", "", "previews/Desk_where_hdr.jpg"};
   for (const auto& f : r->files)
     row.entries.push_back({std::string(master_export_profile(f.kind)), f.name, "previews/" + f.name + ".png",
                            f.kind == MasterExport::GainMapJpeg || f.kind == MasterExport::GainMapAvif});
-  GalleryRow bad{"b<x>", "b<x>.tif", {}, "", "not a master"};
+  GalleryRow bad{"b<x>", "b<x>.tif", {}, "", "not a master", ""};
   const std::string html = gallery_html({row, bad});
+  EXPECT_NE(html.find("src=\"previews/Desk_where_hdr.jpg\""), std::string::npos) << "where-HDR overlay in the gallery";
+  EXPECT_FALSE(r->where_hdr_jpeg.empty());
   for (const char* banned : {"overflow", "clip-path", "transform", "filter", "z-index", "opacity", "will-change",
                              "position:", "position :", "isolation", "contain", "mix-blend"})
     EXPECT_EQ(html.find(banned), std::string::npos) << banned;

@@ -96,6 +96,7 @@ struct MasterFile {
 struct MasterResult {
   std::vector<MasterFile> files;       // in opt.exports order
   std::vector<uint8_t> gain_map_png;   // visualisation (0 = lowest gain .. 255 = highest), with previews
+  std::vector<uint8_t> where_hdr_jpeg; // "where HDR is added" heat overlay (regain/overlay.h), with previews
   nlohmann::json meta;                 // input space, tone mapper, gain-map metadata, timings
 };
 
@@ -134,6 +135,7 @@ struct GalleryRow {
   std::vector<GalleryEntry> entries;
   std::string gain_map_preview; // relative path, may be empty
   std::string error;            // set when the input failed
+  std::string where_hdr_preview; // relative path of the heat overlay, may be empty
 };
 // index.html: one row per input; HDR-capable exports as <img> outside any element that
 // creates a stacking context or clips (iOS Safari renders gain maps only there).

@@ -114,6 +114,10 @@ Result<GalleryRow> run_one(const Job& job, const MasterOptions& mo, nlohmann::js
   if (!r.gain_map_png.empty()) {
     row.gain_map_preview = "previews/" + job.stem + "_gain_map.png";
     writes.emplace_back(job.out_dir / row.gain_map_preview, &r.gain_map_png);
+    if (!r.where_hdr_jpeg.empty()) {
+      row.where_hdr_preview = "previews/" + job.stem + "_where_hdr.jpg";
+      writes.emplace_back(job.out_dir / row.where_hdr_preview, &r.where_hdr_jpeg);
+    }
   }
   for (size_t i = 0; i < writes.size(); ++i) {
     auto w = write_output(writes[i].first, *writes[i].second);

@@ -11,6 +11,7 @@
 #include "regain/icc.h"
 #include "regain/label.h"
 #include "regain/master.h"
+#include "regain/overlay.h"
 #include "regain/pipeline.h"
 #include "regain/report.h"
 #include "regain/tonemap.h"
@@ -270,8 +271,12 @@ Result<MasterResult> master_image(std::span<const uint8_t> input, std::string_vi
   }
   if (want_pq) timing["pq_heics_ms"] = pq_encode_ms;
   if (opt.previews && want_gain_map) {
-    REGAIN_TRY(vis, encode_png8(downscale(cg.map, opt.preview_size)));
+    const Image8 small_map = downscale(cg.map, opt.preview_size);
+    REGAIN_TRY(vis, encode_png8(small_map));
     out.gain_map_png = std::move(vis);
+    // "Where HDR is added" for SDR screens: the base's pixels (not colour managed: a guide).
+    REGAIN_TRY(where, encode_jpeg(gain_overlay(downscale(base, opt.preview_size), small_map, cg.meta), {88, true}));
+    out.where_hdr_jpeg = std::move(where);
   }
 
   nlohmann::json& meta = out.meta;

@@ -90,6 +90,10 @@ std::string gallery_html(const std::vector<GalleryRow>& rows) {
     if (!r.gain_map_preview.empty())
       h << "<img src=\"" << url_escape(r.gain_map_preview) << "\" width=\"320\" alt=\"gain map of "
         << html_escape(r.stem) << "\">";
+    if (!r.where_hdr_preview.empty())
+      h << "<figure><img src=\"" << url_escape(r.where_hdr_preview) << "\" width=\"320\" alt=\"where HDR is added in "
+        << html_escape(r.stem) << "\"><figcaption>where HDR is added (any screen): purple to yellow = 0 to 3 stops "
+        << "above white</figcaption></figure>";
     h << "</td>\n<td>";
     for (const auto& e : r.entries) {
       if (!e.show_hdr) continue;

@@ -82,7 +82,7 @@ check "--no-label run (got $r)" '[ $r -eq 0 ] && [ -s "$TMP/edge/nolabel/Desk_HD
 # Gallery files.
 check "index.html" '[ -s "$OUT/index.html" ]'
 check "README.md" '[ -s "$OUT/README.md" ]'
-check "previews" '[ "$(ls "$OUT/previews" | wc -l)" -eq 18 ]'
+check "previews (5 exports, the gain map and the where-HDR overlay for 3 masters)" '[ "$(ls "$OUT/previews" | wc -l)" -eq 21 ]'
 
 cd "$BROWSER_DIR" || exit 1
 # Chromium applies the gain maps of the JPEG_R and AVIF exports.
