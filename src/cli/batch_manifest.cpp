@@ -73,8 +73,10 @@ Result<std::vector<ManifestJob>> read_manifest(const fs::path& file) {
       }
     }
     j.output_name = j.input.stem().string() + "_hdr" + extension_for(j.format);
-    if (!outputs.insert(j.output_name).second)
-      return bad("two jobs would write " + j.output_name + " (rename an input)");
+    // Side files (<stem>_hdr_meta.json, previews) do not carry the extension: the stem must
+    // be unique, not just the output name.
+    if (!outputs.insert(j.input.stem().string()).second)
+      return bad("two jobs would write " + j.input.stem().string() + "_hdr.* (rename an input)");
     jobs.push_back(std::move(j));
   }
   if (jobs.empty()) return fail(ErrorCode::InvalidInput, "the manifest lists no jobs");

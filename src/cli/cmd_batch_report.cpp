@@ -72,7 +72,8 @@ Runner add_batch_report(CLI::App& app) {
                 << " shards: " << by_status["ok"] << " ok, " << by_status["skipped"] << " skipped (already done), "
                 << by_status["failed"] << " failed\n";
       for (const auto& f : failures)
-        std::cout << "  FAILED " << f.value("input", std::string()) << ": " << f["error"].value("message", std::string()) << "\n";
+        std::cout << "  FAILED " << f.value("input", std::string()) << ": "
+                  << f.value("error", nlohmann::json::object()).value("message", std::string()) << "\n";
       for (const auto& p : problems) std::cout << "  problem: " << p << "\n";
     }
     return merged["complete"].get<bool>() ? kOk : kFailure;

@@ -172,7 +172,15 @@ int run_manifest(const Opts& o, const ProcessOptions& po) {
       const fs::path out = fs::path(o.out_dir) / j.output_name;
       const auto t = std::chrono::steady_clock::now();
       nlohmann::json row = {{"job", j.index}, {"line", j.line}, {"input", j.input.string()}, {"output", out.string()}};
-      if (valid_output(out)) {
+      // Done earlier: the output reads back and its meta JSON (written after it) exists.
+      const fs::path meta = fs::path(o.out_dir) / (out.stem().string() + "_meta.json");
+      bool done_before = false;
+      try {
+        done_before = valid_output(out) && fs::is_regular_file(meta);
+      } catch (const std::exception&) {
+        done_before = false;  // unreadable: run the job again
+      }
+      if (done_before) {
         row["status"] = "skipped";
       } else {
         ProcessOptions pj = p;

@@ -353,11 +353,19 @@ Result<PngImage> decode_png(ByteView bytes, const Limits& limits) {
 
 Result<Bytes> encode_png16(const Image16& img, const std::optional<Cicp>& cicp,
                            std::span<const uint8_t> icc, Effort effort) {
-  return encode_png(img, 16, cicp ? &*cicp : nullptr, icc, effort);
+  try {
+    return encode_png(img, 16, cicp ? &*cicp : nullptr, icc, effort);
+  } catch (const std::bad_alloc&) {
+    return fail(ErrorCode::TooLarge, "PNG encode: out of memory");
+  }
 }
 
 Result<Bytes> encode_png8(const Image8& img, std::span<const uint8_t> icc, Effort effort) {
-  return encode_png(img, 8, nullptr, icc, effort);
+  try {
+    return encode_png(img, 8, nullptr, icc, effort);
+  } catch (const std::bad_alloc&) {
+    return fail(ErrorCode::TooLarge, "PNG encode: out of memory");
+  }
 }
 
 Image8 png_to_8bit(const PngImage& png, int channels) {

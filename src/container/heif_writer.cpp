@@ -477,6 +477,11 @@ Result<Bytes> add_tmap_item(const heif::HeifStructure& s, ByteView file, const T
     }
     L.items.push_back(std::move(out));
   }
+  // Group ids share the item id space (ISO/IEC 14496-12 8.18.3): the new ids avoid both.
+  for (const auto& g : s.groups) {
+    max_id = std::max(max_id, g.group_id);
+    for (uint32_t e : g.entity_ids) max_id = std::max(max_id, e);
+  }
   if (max_id >= 0xFFFFFFF0u) return fail(ErrorCode::Unsupported, "item ids exhausted");
   for (const auto& r : s.references) L.refs.push_back({heif::fourcc_name(r.type), r.from, r.to});
   uint32_t next_group = max_id + 2;

@@ -127,6 +127,12 @@ expect_rc 1 "batch-report sees the unfinished shard" "$BIN" batch-report "$M/out
 expect_rc 0 "manifest shard 0/3 re-run" "$BIN" process --manifest "$M/jobs.tsv" --shard 0/3 --out-dir "$M/out" --json
 [ "$(json_get '[0].status' < "$TMP/out.txt")" = ok ] && [ "$(json_get '[1].status' < "$TMP/out.txt")" = skipped ] && ok || bad "re-run statuses: $(cat "$TMP/out.txt")"
 expect_rc 0 "batch-report complete again" "$BIN" batch-report "$M/out"
+# Killed between the output and its meta JSON: the job is redone, not skipped.
+rm "$M/out/b_hdr_meta.json"
+expect_rc 0 "manifest shard 1/3 re-run without meta" "$BIN" process --manifest "$M/jobs.tsv" --shard 1/3 --out-dir "$M/out" --json
+[ "$(json_get '[0].status' < "$TMP/out.txt")" = ok ] && [ -s "$M/out/b_hdr_meta.json" ] && ok || bad "job without meta not redone"
+printf 'in/a.jpg\t-\tformat=jpeg\nin/a.jpg\t-\tformat=heic\n' > "$M/dup.tsv"
+expect_rc 3 "manifest: two jobs with one output stem" "$BIN" process --manifest "$M/dup.tsv" --shard 0/1 --out-dir "$M/dup"
 printf 'in/a.jpg\tin/missing.jpg\nin/zz.jpg\n' > "$M/bad.tsv"
 expect_rc 1 "manifest job failures reported" "$BIN" process --manifest "$M/bad.tsv" --shard 0/1 --out-dir "$M/bad"
 expect_rc 1 "batch-report lists failures" "$BIN" batch-report "$M/bad"
