@@ -16,6 +16,7 @@
 #include "cli/batch_manifest.h"
 #include "cli/common.h"
 #include "cli/io.h"
+#include "container/heif_gainmap.h"
 #include "regain/jpegr.h"
 #include "regain/pipeline.h"
 #include "regain/process.h"
@@ -134,7 +135,10 @@ bool valid_output(const fs::path& p) {
     auto jr = read_jpegr(*bytes);
     return jr && jr->gain_map && jr->metadata;
   }
-  if (t == FileType::Heif || t == FileType::Avif) return decode_gainmap_sdr(*bytes).has_value();
+  if (t == FileType::Heif || t == FileType::Avif) {
+    auto hf = read_heif(*bytes);  // structure and reachable pixel data, no decode
+    return hf && hf->gain_map && hf->metadata && !hf->damaged;
+  }
   return false;
 }
 

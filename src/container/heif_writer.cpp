@@ -315,6 +315,18 @@ Bytes build_ftyp(const Layout& L) {
   return b.take();
 }
 
+// A hidden XMP ('mime' application/rdf+xml) item describing (cdsc) `target`.
+void add_xmp_item(Layout& L, uint32_t& next_id, const std::string& packet, uint32_t target) {
+  Item x;
+  x.id = next_id++;
+  x.type = "mime";
+  x.content_type = "application/rdf+xml";
+  x.hidden = true;
+  x.data.assign(packet.begin(), packet.end());
+  L.refs.push_back({"cdsc", x.id, {target}});
+  L.items.push_back(std::move(x));
+}
+
 // ftyp, meta (iloc pointing into mdat), then mdat with every item's bytes in item order.
 Result<Bytes> assemble(const Layout& L) {
   uint64_t total_data = 0;
@@ -390,16 +402,7 @@ Result<Bytes> write_heif(const HeifWriteInput& in) {
         if (it.id == gm) it.props.push_back({L.props.add(box_auxc(urn)), false});
       L.refs.push_back({"auxl", gm, {L.primary}});
     }
-    if (!in.gain_map_xmp.empty()) {
-      Item x;
-      x.id = next_id++;
-      x.type = "mime";
-      x.content_type = "application/rdf+xml";
-      x.hidden = true;
-      x.data.assign(in.gain_map_xmp.begin(), in.gain_map_xmp.end());
-      L.refs.push_back({"cdsc", x.id, {gm}});
-      L.items.push_back(std::move(x));
-    }
+    if (!in.gain_map_xmp.empty()) add_xmp_item(L, next_id, in.gain_map_xmp, gm);
   }
   if (!in.exif.empty()) {
     Item e;
@@ -411,16 +414,7 @@ Result<Bytes> write_heif(const HeifWriteInput& in) {
     L.refs.push_back({"cdsc", e.id, {L.primary}});
     L.items.push_back(std::move(e));
   }
-  if (!in.xmp.empty()) {
-    Item x;
-    x.id = next_id++;
-    x.type = "mime";
-    x.content_type = "application/rdf+xml";
-    x.hidden = true;
-    x.data.assign(in.xmp.begin(), in.xmp.end());
-    L.refs.push_back({"cdsc", x.id, {L.primary}});
-    L.items.push_back(std::move(x));
-  }
+  if (!in.xmp.empty()) add_xmp_item(L, next_id, in.xmp, L.primary);
   for (auto& [from, to] : dimg) L.refs.insert(L.refs.begin(), {"dimg", from, to});
   if (tmap_id) L.altr.push_back({next_id, {*tmap_id, L.primary}});
 

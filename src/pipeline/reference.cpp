@@ -16,6 +16,7 @@
 #include "regain/synthetic.h"
 #include "container/heif_gainmap.h"
 #include "pipeline/gainmap_parts.h"
+#include "util/bilinear_taps.h"
 #include "util/parallel.h"
 #include "util/orientation.h"
 
@@ -171,20 +172,6 @@ ImageF outside_mask(const Alignment& a, int mw, int mh, double map_to_edited, in
     for (int mx = 0; mx < mw; ++mx) out.at(mx, my) = outside_at(a, mx, my, map_to_edited, ref_w, ref_h) ? 1.f : 0.f;
   return out;
 }
-
-// Centre-aligned bilinear taps from a grid of `in` samples to `out` (edges clamped).
-struct Taps {
-  std::vector<int> i0, i1;
-  std::vector<float> t;
-  Taps(int out, int in) : i0(size_t(out)), i1(size_t(out)), t(size_t(out)) {
-    for (int o = 0; o < out; ++o) {
-      const float f = std::clamp((float(o) + 0.5f) * float(in) / float(out) - 0.5f, 0.f, float(in - 1));
-      i0[size_t(o)] = int(f);
-      i1[size_t(o)] = std::min(int(f) + 1, in - 1);
-      t[size_t(o)] = f - float(int(f));
-    }
-  }
-};
 
 // sRGB-encoded colour in [0,1] per map pixel (area average of the codes).
 ImageF rgb_to_map(const Image8& rgb, int mw, int mh) {
@@ -502,7 +489,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
     // map resolution); one pass, in place, no full-size intermediate planes.
     ImageF repl(mw, mh, 1);
     for (size_t i = 0; i < n; ++i) repl.data()[i] = fill.data()[i] + carried.data()[i];
-    const Taps tx(map_w, mw), ty(map_h, mh);
+    const BilinearTaps tx(map_w, mw), ty(map_h, mh);
     const ImageF src_gain = out.copied_regions > 0 ? map_gain : ImageF();  // read while map_gain is written
     parallel_for(map_h, popt.threads, [&](int y0, int y1) {
       for (int y = y0; y < y1; ++y) {

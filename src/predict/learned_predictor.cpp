@@ -8,6 +8,7 @@
 
 #include "predict/learned_features.h"
 #include "regain/learned.h"
+#include "util/bilinear_taps.h"
 #include "util/orientation.h"
 #include "util/parallel.h"
 
@@ -25,21 +26,6 @@ std::vector<float> lightness(const ImageF& rgbc, Primaries p) {
   }
   return v;
 }
-
-// Centre-aligned bilinear sample of a w x h plane at output pixel (x, y) of a W x H grid.
-struct Bilinear {
-  std::vector<int> i0, i1;
-  std::vector<float> t;
-  Bilinear(int out, int in) : i0(size_t(out)), i1(size_t(out)), t(size_t(out)) {
-    for (int o = 0; o < out; ++o) {
-      const float s = std::clamp((float(o) + 0.5f) * float(in) / float(out) - 0.5f, 0.f, float(in - 1));
-      const int a = int(s);
-      i0[size_t(o)] = a;
-      i1[size_t(o)] = std::min(a + 1, in - 1);
-      t[size_t(o)] = s - float(a);
-    }
-  }
-};
 
 class LearnedPredictor : public Predictor {
  public:
@@ -95,7 +81,7 @@ class LearnedPredictor : public Predictor {
     box_plane(a, ww, wh, r);
     box_plane(b, ww, wh, r);
     const std::vector<float> Ihi = lightness(mid, opt.primaries);
-    const Bilinear bx(mw, ww), by(mh, wh);
+    const BilinearTaps bx(mw, ww), by(mh, wh);
     Prediction out;
     out.log2_gain = ImageF(mw, mh, 1);
     parallel_for(mh, opt.threads, [&](int y0, int y1) {
