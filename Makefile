@@ -1,7 +1,7 @@
 # Two entry points (see README): `make demo` and `make test`. Both install what they need.
 BUILD ?= build
 
-.PHONY: deps build demo test bench model clean
+.PHONY: deps build demo test bench model fuzz deb clean
 deps:
 	bash scripts/install-deps.sh
 
@@ -34,6 +34,25 @@ model: build
 	SOURCE_DATE_EPOCH=1796601600 $(BUILD)/regain train --manifest ../shared/train/manifest.json --use train \
 	  --val-use eval-only $(MODEL_CORPUS) --epochs 12 --seed 1 --name regain-default --out models/regain-default.rglm
 	cmake --build $(BUILD)
+
+# Debian packages from the Release build: regain, libregain-dev, python3-regain (CPack).
+deb: build
+	cd $(BUILD) && cpack -G DEB
+	ls -l $(BUILD)/*.deb
+
+# Coverage-guided fuzzing: every libFuzzer harness in fuzz/ for FUZZ_SECONDS each, one after
+# another (2 cores: builds and fuzzers never overlap), in the sanitizer tree the tests use.
+# The grown corpus and crash inputs stay in FUZZ_DIR, outside the repository.
+FUZZ_SECONDS ?= 600
+FUZZ_DIR ?= $(HOME)/.cache/regain-fuzz
+FUZZERS ?=
+fuzz: deps
+	CCACHE_DIR=$(CURDIR)/.cache/ccache cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DREGAIN_SANITIZE=ON -DREGAIN_BENCH=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DREGAIN_FUZZ=ON
+	CCACHE_DIR=$(CURDIR)/.cache/ccache cmake --build build-asan
+	build-asan/fuzz/make_seeds $(FUZZ_DIR)/seeds $(CORPUS)
+	/usr/bin/python3 fuzz/make_pth_seed.py $(FUZZ_DIR)/seeds/models/small.pth
+	bash fuzz/run.sh build-asan/fuzz $(FUZZ_DIR)/seeds $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZERS)
 
 clean:
 	rm -rf build build-asan out

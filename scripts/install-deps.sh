@@ -9,10 +9,12 @@ PACKAGES=(
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libtiff-dev libopenexr-dev liblcms2-dev
   libpugixml-dev nlohmann-json3-dev libcli11-dev libexpected-dev
   libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
-  libde265-dev libx265-dev libdav1d-dev libaom-dev libcpp-httplib-dev
+  libde265-dev libx265-dev libdav1d-dev libaom-dev libcpp-httplib-dev libhiredis-dev redis-server haproxy
   libfreetype-dev fonts-liberation2 libdnnl-dev python3-torch
   libgtest-dev libgmock-dev libbenchmark-dev
-  libimage-exiftool-perl chromium libheif-examples wrk
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest dpkg-dev file
+  libimage-exiftool-perl chromium libheif-examples wrk curl
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

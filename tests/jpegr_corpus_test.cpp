@@ -1,10 +1,13 @@
 // Every JPEG in ../shared/corpus read with the values of its README table, and decoded to HDR.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "regain/jpegr.h"
 #include "regain/pipeline.h"
+#include "regain/report.h"
+#include "util/json_text.h"
 #include "test_support.h"
 
 using namespace regain;
@@ -181,4 +184,23 @@ TEST(CorpusJpegDetails, DamageIsAFieldNotAMessage) {
   auto plain = read_jpegr(corpus_bytes("jpeg/paris_exif_xmp_icc.jpg"));
   ASSERT_TRUE(plain);
   EXPECT_FALSE(plain->damaged);
+}
+
+// Found by fuzz_jpegr/fuzz_heif_structure: text from a file (here an hdrgm value quoted in a
+// warning) that is not UTF-8 made `inspect --json` throw while writing JSON. Documents built
+// from files now hold valid UTF-8 (bad bytes become U+FFFD).
+TEST(CorpusJpegDetails, InspectJsonOfNonUtf8XmpText) {
+  auto bytes = corpus_bytes("jpeg/pixel6pro_ultrahdr_01.jpg");
+  const std::string key = "hdrgm:GainMapMax=\"";
+  auto it = std::search(bytes.begin(), bytes.end(), key.begin(), key.end());
+  ASSERT_NE(it, bytes.end());
+  it[key.size()] = 0xB5;  // same length: no segment length changes
+  auto j = inspect_json(bytes);
+  ASSERT_TRUE(j) << j.error().message;
+  std::string text;
+  ASSERT_NO_THROW(text = j->dump());  // strict: every string is valid UTF-8
+  EXPECT_NE(text.find("\xEF\xBF\xBD"), std::string::npos);
+  // Lone bytes, a good 3-byte sequence (the euro sign), an encoded surrogate (invalid).
+  EXPECT_EQ(valid_utf8("a" "\xB5" "b" "\xE2\x82\xAC" "c" "\xED\xA0\x80"),
+            "a" "\xEF\xBF\xBD" "b" "\xE2\x82\xAC" "c" "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }

@@ -120,6 +120,40 @@ TEST(Fraction, EdgeCases) {
   EXPECT_EQ(f->num, -2147483647);
 }
 
+// Found by fuzz_iso21496: a value just below 1 whose next convergent overflows was written
+// with its numerator scaled to the unsigned range, which is negative as a signed field.
+TEST(Fraction, JustBelowOneStaysInTheSignedRange) {
+  for (double v : {0.99999999953433871, -0.99999999953433871, 0.9999999999, 0.5000000001}) {
+    auto f = to_fraction_signed(v);
+    ASSERT_TRUE(f) << v;
+    EXPECT_LE(f->num, int64_t(INT32_MAX)) << v;
+    EXPECT_GE(f->num, -int64_t(INT32_MAX)) << v;
+    EXPECT_NEAR(double(f->num) / f->den, v, 1e-9) << v;
+  }
+}
+
+// Also from the fuzzer: whatever decodes must encode, and our encoding must decode; nearly
+// equal min/max values must not swap order when they become fractions.
+TEST(Iso21496, EncodingOfDecodedMetadataDecodes) {
+  GainMapMetadata m;
+  m.multichannel = true;
+  m.channel[0] = {-0.0078125009276847068, 0.0, 1.0, 1.0 / 64, 1.0 / 64};
+  m.channel[1] = {0.0011496535936191988, 0.99999999953433871, 1.0, 1.0 / 64, 1.0 / 64};
+  m.channel[2] = {0.0, 3.0518978732796192e-05, 1.0, 1.0 / 64, 1.0 / 64};
+  auto bytes = encode_iso21496(m);
+  ASSERT_TRUE(bytes) << bytes.error().message;
+  auto back = decode_iso21496(*bytes);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_NEAR(back->channel[1].max, 0.99999999953433871, 1e-9);
+  m.channel[1].min = m.channel[1].max = 1.0 / 3.0 + 1e-17;  // equal as doubles
+  m.channel[1].max = std::nextafter(m.channel[1].min, 1.0);
+  bytes = encode_iso21496(m);
+  ASSERT_TRUE(bytes) << bytes.error().message;
+  back = decode_iso21496(*bytes);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_LE(back->channel[1].min, back->channel[1].max);
+}
+
 TEST(Iso21496, RejectsBrokenPayloads) {
   for (size_t n = 0; n < sizeof kIphoneIso; ++n)
     EXPECT_FALSE(decode_iso21496(std::span(kIphoneIso, n))) << n;

@@ -29,6 +29,7 @@
 #include "regain/process.h"
 #include "regain/service.h"
 #include "regain/synthetic.h"
+#include "service/redis_store.h"
 #include "service/result_store.h"
 #include "test_support.h"
 
@@ -199,6 +200,51 @@ TEST(ServiceApi, HealthReportsWorkersAndQueue) {
   EXPECT_EQ(j["workers"], 3);
   EXPECT_EQ(j["queue_capacity"], 5);
   EXPECT_EQ(j["running"], 0);
+}
+
+// --store redis://... with no Redis listening: the replica says so on /health (503, so a
+// balancer drains it) and answers uploads and result reads with 503 store_unavailable.
+TEST(ServiceApi, RedisStoreUnreachableIsUnhealthyNot500) {
+  service::ServiceOptions o;
+  o.store = "redis://127.0.0.1:1";  // nothing listens on port 1
+  Svc s("redis-down", o);
+  auto c = s.client();
+  auto h = c->Get("/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 503);
+  json j = body_json(h);
+  EXPECT_EQ(j["status"], "store_unavailable");
+  EXPECT_EQ(j["store"]["kind"], "redis");
+  EXPECT_EQ(j["store"]["reachable"], false);
+  EXPECT_NE(j["store"]["detail"].get<std::string>().find("127.0.0.1:1"), std::string::npos);
+  auto r = c->Post("/process", form(scene_jpeg(64, 48)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(body_json(r)["error"]["code"], "store_unavailable");
+  EXPECT_FALSE(r->get_header_value("Retry-After").empty());
+  auto g = c->Get("/result/0123456789abcdef0123456789abcdef/result.jpg");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->status, 503);
+}
+
+TEST(ServiceApi, StoreUrlIsChecked) {
+  for (const char* bad : {"redis://", "redis://host", "redis://host:0", "redis://host:99999", "http://host:6379",
+                          "redis://host:6379/x", "redis://:6379"}) {
+    service::ServiceOptions o;
+    o.port = 0;
+    o.store = bad;
+    service::Service svc(o);
+    auto r = svc.start();
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().code, ErrorCode::InvalidInput) << bad;
+    }
+  }
+  auto a = service::parse_redis_url("redis://10.0.0.5:6380/3");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "10.0.0.5");
+  EXPECT_EQ(a->port, 6380);
+  EXPECT_EQ(a->db, 3);
 }
 
 TEST(ServiceApi, ServesThePageAndItsAssets) {

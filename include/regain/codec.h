@@ -1,6 +1,7 @@
 // Pixel codecs: bytes <-> pixels for JPEG (libjpeg-turbo), PNG (libpng), TIFF (libtiff) and
 // OpenEXR. Containers (JPEG_R, HEIF) are a layer above and call these.
 #pragma once
+#include "regain/export.h"
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -17,8 +18,8 @@ using Bytes = std::vector<uint8_t>;
 using ByteView = std::span<const uint8_t>;
 
 enum class FileType { Unknown, Jpeg, Png, Tiff, Exr, Heif, Avif };
-FileType sniff_file_type(ByteView bytes);  // from magic bytes, never from a name
-const char* file_type_name(FileType t);
+REGAIN_API FileType sniff_file_type(ByteView bytes);  // from magic bytes, never from a name
+REGAIN_API const char* file_type_name(FileType t);
 
 // How hard the lossless writers (PNG, TIFF, EXR) compress. Fast, the default: zlib level 2
 // (PNG: Sub/Paeth filters) on all cores. Small: level 9 (PNG: every filter tried), for when
@@ -29,22 +30,22 @@ enum class Effort { Fast, Small };
 struct JpegInfo {
   int width = 0, height = 0, components = 0;  // components: 1 (gray) or 3
 };
-Result<JpegInfo> jpeg_info(ByteView jpeg);
+REGAIN_API Result<JpegInfo> jpeg_info(ByteView jpeg);
 // Decodes to 1 channel (gray) or 3 channels (RGB, BT.601 full-range YCbCr conversion).
 // want_channels 0 = as stored.
-Result<Image8> decode_jpeg(ByteView jpeg, const Limits& limits = {}, int want_channels = 0);
+REGAIN_API Result<Image8> decode_jpeg(ByteView jpeg, const Limits& limits = {}, int want_channels = 0);
 // Streaming decode to 8-bit RGB: `out` is (re)allocated from the header unless it already
 // has the right size, then filled top to
 // bottom; `on_rows(rows_done)` runs on the decoding thread every few rows so another thread
 // can work on finished rows while the rest decodes.
-Result<void> decode_jpeg_rows(ByteView jpeg, const Limits& limits, Image8& out,
+REGAIN_API Result<void> decode_jpeg_rows(ByteView jpeg, const Limits& limits, Image8& out,
                               const std::function<void(int rows_done)>& on_rows);
 struct JpegEncodeOptions {
   int quality = 95;
   bool subsample_420 = false;  // chroma subsampling (4:2:0 if true, else 4:4:4)
 };
 // Plain JFIF stream (no ICC/EXIF); containers splice metadata segments in afterwards.
-Result<Bytes> encode_jpeg(const Image8& img, const JpegEncodeOptions& opt = {});
+REGAIN_API Result<Bytes> encode_jpeg(const Image8& img, const JpegEncodeOptions& opt = {});
 
 // ---- PNG ------------------------------------------------------------------------------
 // cICP chunk (ITU-T H.273 code points).
@@ -58,13 +59,13 @@ struct PngImage {
   std::vector<uint8_t> icc;
   std::optional<double> gamma;  // gAMA
 };
-Result<PngImage> decode_png(ByteView png, const Limits& limits = {});
+REGAIN_API Result<PngImage> decode_png(ByteView png, const Limits& limits = {});
 // The first `channels` (1 or 3) samples of each pixel, rounded to 8 bits.
-Image8 png_to_8bit(const PngImage& png, int channels);
+REGAIN_API Image8 png_to_8bit(const PngImage& png, int channels);
 // 1 or 3 (or 4) channel, 8- or 16-bit source data. Filtered and deflated on all cores.
-Result<Bytes> encode_png16(const Image16& img, const std::optional<Cicp>& cicp = {},
+REGAIN_API Result<Bytes> encode_png16(const Image16& img, const std::optional<Cicp>& cicp = {},
                            std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
-Result<Bytes> encode_png8(const Image8& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
+REGAIN_API Result<Bytes> encode_png8(const Image8& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
 
 // ---- TIFF -----------------------------------------------------------------------------
 struct TiffImage {
@@ -75,10 +76,10 @@ struct TiffImage {
   bool is_float = false;
   std::vector<uint8_t> icc;
 };
-Result<TiffImage> decode_tiff(ByteView tiff, const Limits& limits = {});
+REGAIN_API Result<TiffImage> decode_tiff(ByteView tiff, const Limits& limits = {});
 // Deflate with a differencing predictor; 16-bit strips are predicted and deflated on all cores.
-Result<Bytes> encode_tiff16(const Image16& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
-Result<Bytes> encode_tiff_float(const ImageF& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
+REGAIN_API Result<Bytes> encode_tiff16(const Image16& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
+REGAIN_API Result<Bytes> encode_tiff_float(const ImageF& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
 
 // ---- OpenEXR --------------------------------------------------------------------------
 struct ExrImage {
@@ -86,10 +87,10 @@ struct ExrImage {
   std::optional<Primaries> primaries;             // from the chromaticities attribute
   std::optional<std::array<float, 8>> chromaticities;
 };
-Result<ExrImage> decode_exr(ByteView exr, const Limits& limits = {});
+REGAIN_API Result<ExrImage> decode_exr(ByteView exr, const Limits& limits = {});
 // Half-float RGB with a chromaticities attribute for `primaries`; ZIP blocks compressed on
 // all cores (OpenEXR's thread pool).
-Result<Bytes> encode_exr(const ImageF& rgb, Primaries primaries, Effort effort = Effort::Fast);
+REGAIN_API Result<Bytes> encode_exr(const ImageF& rgb, Primaries primaries, Effort effort = Effort::Fast);
 
 // ---- HDR image files (EXR, 16-bit PQ/HLG PNG, TIFF) -----------------------------------
 // Linear "extended SDR" light: 1.0 = SDR reference white (203 cd/m2).
@@ -104,9 +105,9 @@ struct HdrReadOptions {
   std::optional<Primaries> primaries;
   Limits limits;
 };
-Result<HdrImage> read_hdr_image(ByteView bytes, const HdrReadOptions& opt = {});
+REGAIN_API Result<HdrImage> read_hdr_image(ByteView bytes, const HdrReadOptions& opt = {});
 // Full-range signal samples at `bit_depth` (1 or 3 channels) -> 3-channel relative light,
 // 1.0 = SDR white (PQ absolute, HLG through its OOTF on a 1000 cd/m2 display).
-ImageF signal_to_relative_light(const Image16& px, int bit_depth, Transfer t);
+REGAIN_API ImageF signal_to_relative_light(const Image16& px, int bit_depth, Transfer t);
 
 }  // namespace regain

@@ -1,6 +1,7 @@
 // Error type shared by every layer. All fallible calls return Result<T>; the CLI and the
 // service turn an Error into a message and an exit code / HTTP status at their edge.
 #pragma once
+#include "regain/export.h"
 #include <string>
 #include <tl/expected.hpp>
 #include <utility>
@@ -16,7 +17,7 @@ enum class ErrorCode {
   Internal,       // a library we call failed unexpectedly
 };
 
-const char* error_code_name(ErrorCode c);
+REGAIN_API const char* error_code_name(ErrorCode c);
 
 struct Error {
   ErrorCode code = ErrorCode::Internal;

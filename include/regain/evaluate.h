@@ -8,6 +8,7 @@
 // Scores: PU21-encoded PSNR (Mantiuk & Azimi 2021, banding+glare; 1.0 = 203 cd/m2, peak =
 // PU21(100 cd/m2)) over unedited and edited pixels, and mean |log2| luminance error.
 #pragma once
+#include "regain/export.h"
 #include <span>
 #include <string>
 #include <vector>
@@ -28,14 +29,14 @@ struct EvalRow {
 
 // One gain-map JPEG through every edit and method.
 // `predictor`: the one Reference mode's fill and baseline (b) use (null: the default).
-Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<const uint8_t> gain_map_jpeg,
+REGAIN_API Result<std::vector<EvalRow>> evaluate_file(const std::string& name, std::span<const uint8_t> gain_map_jpeg,
                                            const Predictor* predictor = nullptr);
-nlohmann::json eval_rows_to_json(const std::vector<EvalRow>& rows);
+REGAIN_API nlohmann::json eval_rows_to_json(const std::vector<EvalRow>& rows);
 // The combined edit `regain eval` scores as "removal+recolour+reframe" (a patch copied over
 // the upper right, a recoloured central block, a 4:5 reframe), for the demo: 8-bit RGB in,
 // the edited 8-bit RGB out.
-Image8 demo_edit(const Image8& sdr);
-double pu21_encode(double nits);
+REGAIN_API Image8 demo_edit(const Image8& sdr);
+REGAIN_API double pu21_encode(double nits);
 
 // Predictive mode against a real photo's own HDR (any gain-map file regain reads): its SDR
 // base through each predictor (map quantised and applied as `regain process` writes it), in
@@ -47,7 +48,7 @@ struct HdrError {
 };
 // pred, truth: linear RGB (1.0 = SDR white); sdr: the 8-bit sRGB-encoded SDR they were made
 // from (the mask); all the same size and primaries. Scored as above.
-HdrError compare_hdr(const ImageF& pred, const ImageF& truth, const Image8& sdr, Primaries primaries);
+REGAIN_API HdrError compare_hdr(const ImageF& pred, const ImageF& truth, const Image8& sdr, Primaries primaries);
 
 struct PredictiveRow {
   std::string file, method;
@@ -59,7 +60,7 @@ struct PredictiveRow {
 };
 // `renditions`, when given, receives the scored images at 512 px wide (linear, displayed):
 // the SDR, the photo's own HDR, then one per predictor (for side-by-side pictures).
-Result<std::vector<PredictiveRow>> evaluate_predictive_file(const std::string& name, std::span<const uint8_t> file,
+REGAIN_API Result<std::vector<PredictiveRow>> evaluate_predictive_file(const std::string& name, std::span<const uint8_t> file,
                                                             const std::vector<const Predictor*>& predictors,
                                                             std::vector<ImageF>* renditions = nullptr);
 

@@ -1,6 +1,7 @@
 // Gain-map model (ISO 21496-1 semantics) and math: computing a map from two renditions and
 // applying one at any display headroom. All gains and headrooms are log2 stops.
 #pragma once
+#include "regain/export.h"
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -46,14 +47,14 @@ struct GainMapMetadata {
 // The largest |offset| accepted: what ISO 21496-1's signed 32-bit fractions can carry.
 inline constexpr double kMaxGainMapOffset = 2147483647.0;
 // Checks everything a reader relies on; the message names the bad field.
-Result<void> validate(const GainMapMetadata& m);
+REGAIN_API Result<void> validate(const GainMapMetadata& m);
 
 // Metadata describing an Apple gain map of the given linear headroom (>= 1).
-GainMapMetadata apple_metadata(double headroom_linear);
+REGAIN_API GainMapMetadata apple_metadata(double headroom_linear);
 
 // ISO 21496-1 weight for a display whose headroom is `display_headroom` log2 stops:
 // in [0,1] for an SDR base, [-1,0] for an HDR base.
-double gain_map_weight(const GainMapMetadata& m, double display_headroom);
+REGAIN_API double gain_map_weight(const GainMapMetadata& m, double display_headroom);
 
 // ---- computing a map --------------------------------------------------------------------
 struct ComputeOptions {
@@ -76,12 +77,12 @@ struct ComputedGainMap {
 
 // sdr: 8-bit sRGB-encoded RGB; hdr: linear extended-SDR RGB (1.0 = SDR white), same size
 // and primaries.
-Result<ComputedGainMap> compute_gain_map(const Image8& sdr, const ImageF& hdr,
+REGAIN_API Result<ComputedGainMap> compute_gain_map(const Image8& sdr, const ImageF& hdr,
                                          const ComputeOptions& opt = {});
 // The same computation split into map-row ranges, so callers can schedule it (the JPEG_R
 // encoder runs it beside the base JPEG encode). compute_rows may run concurrently on
 // disjoint ranges; finish() quantises once all rows are done.
-class GainMapComputer {
+class REGAIN_API GainMapComputer {
  public:
   static Result<GainMapComputer> create(const Image8& sdr, const ImageF& hdr, const ComputeOptions& opt);
   int map_rows() const { return gains_.height(); }
@@ -100,10 +101,10 @@ class GainMapComputer {
 
 // Same from log2 gains already computed at map resolution (channels 1 or 3); used by
 // pipelines that derive gains in other ways (predictors, reference transfer).
-Result<ComputedGainMap> quantize_gain_map(const ImageF& log2_gain, const ComputeOptions& opt);
+REGAIN_API Result<ComputedGainMap> quantize_gain_map(const ImageF& log2_gain, const ComputeOptions& opt);
 // The same with the metadata taken from the gains themselves: min = min(0, smallest gain),
 // max = the largest (at least min + 1/64): what process and the predictive eval write.
-Result<ComputedGainMap> quantize_gain_map_exact(const ImageF& log2_gain, Primaries primaries);
+REGAIN_API Result<ComputedGainMap> quantize_gain_map_exact(const ImageF& log2_gain, Primaries primaries);
 
 // ---- applying a map ---------------------------------------------------------------------
 struct ApplyOptions {
@@ -112,16 +113,16 @@ struct ApplyOptions {
 };
 // base: 8-bit RGB with an SDR transfer (sRGB by default); map: any size, 1 or 3 channels.
 // Output: linear RGB float in the base's primaries, 1.0 = SDR white, clamped at 0.
-Result<ImageF> apply_gain_map(const Image8& base, const Image8& map, const GainMapMetadata& m,
+REGAIN_API Result<ImageF> apply_gain_map(const Image8& base, const Image8& map, const GainMapMetadata& m,
                               const ApplyOptions& opt = {}, Transfer base_transfer = Transfer::SRGB);
 // Same for a base already linear (e.g. a 10-bit HDR base decoded to float).
-Result<ImageF> apply_gain_map(const ImageF& base_linear, const Image8& map,
+REGAIN_API Result<ImageF> apply_gain_map(const ImageF& base_linear, const Image8& map,
                               const GainMapMetadata& m, const ApplyOptions& opt = {});
 
 // Applies one map to rows of a base image. Built once per image (tables, sampling taps),
 // then used from several threads on disjoint row ranges; the decoder streams rows through
 // it while the base JPEG is still being decoded.
-class GainMapApplier {
+class REGAIN_API GainMapApplier {
  public:
   static Result<GainMapApplier> create(int width, int height, const Image8& map, const GainMapMetadata& m,
                                        double display_headroom, Transfer base_transfer = Transfer::SRGB);
@@ -152,6 +153,6 @@ class GainMapApplier {
 };
 
 // Bilinear, centre-aligned resampling of an 8-bit map to any size (up or down, any factor).
-Image8 resample_map(const Image8& map, int width, int height);
+REGAIN_API Image8 resample_map(const Image8& map, int width, int height);
 
 }  // namespace regain

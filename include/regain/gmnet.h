@@ -30,6 +30,7 @@
 // [0,1]; thumbnail = SDR resized to 256x256 bicubic; log2 gain = clip(Qmax*out, 0, 1) *
 // log2(peak). Real-world weights: scale 2, peak 5.
 #pragma once
+#include "regain/export.h"
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -46,7 +47,7 @@ namespace regain::gmnet {
 
 // One named float32 tensor; `data` points into storage kept alive by `keep` (a loaded
 // file, a memory mapping, or an owned buffer).
-struct Tensor {
+struct REGAIN_API Tensor {
   std::vector<int64_t> shape;
   std::span<const float> data;
   std::shared_ptr<const void> keep;
@@ -59,30 +60,30 @@ struct TensorSpec {
   std::string name;
   std::vector<int64_t> shape;
 };
-const std::vector<TensorSpec>& tensor_specs();
+REGAIN_API const std::vector<TensorSpec>& tensor_specs();
 
 // Limits for untrusted weight files.
 inline constexpr uint64_t kMaxModelBytes = 256ull << 20;
 
 // torch.save archive (zip of data.pkl + raw storages) -> tensors. Only a safe subset of the
 // pickle protocol is interpreted (no code is ever run); a "module." prefix is stripped.
-Result<TensorMap> load_torch_state_dict(std::vector<uint8_t> bytes);
+REGAIN_API Result<TensorMap> load_torch_state_dict(std::vector<uint8_t> bytes);
 // Every GMNet key present with the right shape; no unknown keys.
-Result<void> check_weights(const TensorMap& w);
+REGAIN_API Result<void> check_weights(const TensorMap& w);
 // Native format (.rgm): memory-mapped, 64-byte aligned float32 tensors.
-Result<void> save_rgm(const TensorMap& w, const std::filesystem::path& path);
-Result<TensorMap> load_rgm(const std::filesystem::path& path);
+REGAIN_API Result<void> save_rgm(const TensorMap& w, const std::filesystem::path& path);
+REGAIN_API Result<TensorMap> load_rgm(const std::filesystem::path& path);
 // Either format, sniffed from the first bytes, then checked against the network.
-Result<TensorMap> load_weights(const std::filesystem::path& path);
+REGAIN_API Result<TensorMap> load_weights(const std::filesystem::path& path);
 
 enum class Precision { Auto, FP32, BF16 };
-Result<Precision> parse_precision(const std::string& s);
-const char* precision_name(Precision p);
+REGAIN_API Result<Precision> parse_precision(const std::string& s);
+REGAIN_API const char* precision_name(Precision p);
 // Whether this CPU runs bf16 convolutions natively (AVX-512 BF16 or AMX).
-bool cpu_has_bf16();
+REGAIN_API bool cpu_has_bf16();
 // AMX tiles (bf16 matrix units). `auto` precision picks bf16 only with AMX: with AVX-512 BF16
 // alone, oneDNN 2.6's bf16 convolutions measured 0.6x the speed of its FP32 ones here.
-bool cpu_has_amx();
+REGAIN_API bool cpu_has_amx();
 
 struct RunOptions {
   Precision precision = Precision::Auto;
@@ -96,7 +97,7 @@ struct RawOutput {
 };
 
 // Weights reordered once; run() may be called many times (not concurrently).
-class Engine {
+class REGAIN_API Engine {
  public:
   virtual ~Engine() = default;
   static Result<std::unique_ptr<Engine>> create(const TensorMap& w, Precision precision);
@@ -113,10 +114,10 @@ struct ModelOptions {
 
 // The Predictor for `regain process --model`. --boost (PredictOptions::boost) replaces
 // log2(peak) as the headroom that a full-scale normalised map maps to.
-std::unique_ptr<Predictor> make_predictor(std::shared_ptr<Engine> engine, const ModelOptions& opt);
+REGAIN_API std::unique_ptr<Predictor> make_predictor(std::shared_ptr<Engine> engine, const ModelOptions& opt);
 
 // Preprocessing as the weights were trained: bicubic resize (OpenCV INTER_CUBIC), clipped.
-ImageF resize_bicubic(const ImageF& src, int width, int height);
-ImageF to_float(const Image8& sdr);
+REGAIN_API ImageF resize_bicubic(const ImageF& src, int width, int height);
+REGAIN_API ImageF to_float(const Image8& sdr);
 
 }  // namespace regain::gmnet

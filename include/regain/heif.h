@@ -2,6 +2,7 @@
 // covers iPhone (Apple aux gain map + ISO `tmap`), Samsung and libavif files; writing puts
 // the gain map where current Apple, Android and Chrome readers look (see heif_writer.h).
 #pragma once
+#include "regain/export.h"
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -37,13 +38,13 @@ struct HeifEncodeOptions {
 
 // SDR base: 8-bit RGB, sRGB transfer, `primaries` (its ICC `icc`, generated when empty),
 // displayed orientation; gain map: 8-bit, 1 or 3 channels, same orientation.
-Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::span<const uint8_t> icc,
+REGAIN_API Result<Bytes> encode_heif_gainmap(const Image8& sdr, Primaries primaries, std::span<const uint8_t> icc,
                                   const Image8& gain_map, const GainMapMetadata& meta,
                                   const HeifEncodeOptions& opt = {});
 
 // A plain HDR image: RGB signal samples (e.g. PQ- or HLG-encoded) at `bit_depth` (10 or 12),
 // described by `nclx`, optional ICC.
-Result<Bytes> encode_heif_image(const Image16& rgb, int bit_depth, const Nclx& nclx, std::span<const uint8_t> icc,
+REGAIN_API Result<Bytes> encode_heif_image(const Image16& rgb, int bit_depth, const Nclx& nclx, std::span<const uint8_t> icc,
                                 const HeifEncodeOptions& opt = {});
 
 // Several plain images of one size that differ only in a few places (e.g. a burned-in label)
@@ -53,7 +54,7 @@ struct HeifImageVariant {
   const Image16* rgb = nullptr;
   std::span<const uint8_t> icc;
 };
-Result<std::vector<Bytes>> encode_heif_image_set(std::span<const HeifImageVariant> variants, int bit_depth,
+REGAIN_API Result<std::vector<Bytes>> encode_heif_image_set(std::span<const HeifImageVariant> variants, int bit_depth,
                                                  const Nclx& nclx, const HeifEncodeOptions& opt = {});
 
 }  // namespace regain

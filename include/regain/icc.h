@@ -1,5 +1,6 @@
 // ICC profiles through lcms2: the profiles we embed, and identifying an input's gamut.
 #pragma once
+#include "regain/export.h"
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -13,24 +14,24 @@ namespace regain {
 
 // A v4 matrix/shaper display profile with the sRGB tone curve and the given primaries
 // ("sRGB" for BT.709, "Display P3" for P3, "BT.2020 (sRGB TRC)" for BT.2020).
-std::vector<uint8_t> make_display_icc(Primaries p);
+REGAIN_API std::vector<uint8_t> make_display_icc(Primaries p);
 
 struct IccInfo {
   std::string description;
   std::optional<Primaries> primaries;  // when its colorants match a known gamut
   bool matrix_shaper = false;
 };
-Result<IccInfo> inspect_icc(std::span<const uint8_t> icc);
+REGAIN_API Result<IccInfo> inspect_icc(std::span<const uint8_t> icc);
 
 // Converts 8-bit RGB pixels in the profile's space to linear RGB in `target` primaries via
 // lcms2 (for inputs whose ICC is not one we know).
-Result<std::vector<float>> icc_to_linear(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8,
+REGAIN_API Result<std::vector<float>> icc_to_linear(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8,
                                          Primaries target);
 
 // Converts 8-bit RGB pixels in the profile's space to 8-bit sRGB (relative colorimetric) with
 // one lcms2 8-bit transform (optimised to curves + a 3D table), rows split across `threads`
 // (0 = all cores): the SDR preview of a Display-P3 12-MP photo in tens of milliseconds.
-Result<std::vector<uint8_t>> icc_to_srgb8(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8, int threads = 0);
+REGAIN_API Result<std::vector<uint8_t>> icc_to_srgb8(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8, int threads = 0);
 
 // ---- HDR (PQ) display profiles for `regain master` exports (src/color/icc_hdr.cpp) ----
 //
@@ -72,11 +73,11 @@ Result<std::vector<uint8_t>> icc_to_srgb8(std::span<const uint8_t> icc, std::spa
 // The ICC header version of (a) is 4.3 as specified for regain; `cicp` itself was
 // introduced in ICC.1:2022 (v4.4). CMMs read tags regardless of the header version.
 enum class HdrIccProfile { HdrP3D65St2084, P3Pq };
-std::vector<uint8_t> make_hdr_icc(HdrIccProfile which);
+REGAIN_API std::vector<uint8_t> make_hdr_icc(HdrIccProfile which);
 
 // The TRC's convention in one place: linear value relative to 203 cd/m2 (clipped to 1) for
 // a PQ signal in [0, 1].
-float hdr_icc_trc(float pq_signal);
+REGAIN_API float hdr_icc_trc(float pq_signal);
 
 // ITU-T H.273 code points as stored in an ICC `cicp` tag.
 struct IccCicp {
@@ -91,6 +92,6 @@ struct IccTagInfo {
   std::optional<IccCicp> cicp;  // present only when the profile has a `cicp` tag
 };
 // Reads the description, version and `cicp` tag of any ICC profile (for tests and inspect).
-Result<IccTagInfo> read_icc_tags(std::span<const uint8_t> icc);
+REGAIN_API Result<IccTagInfo> read_icc_tags(std::span<const uint8_t> icc);
 
 }  // namespace regain

@@ -1,6 +1,7 @@
 // Interleaved pixel buffers. Storage is not zero-initialised (12-MP float buffers are
 // 144 MB; clearing them would cost as much as a JPEG decode).
 #pragma once
+#include "regain/export.h"
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -16,8 +17,8 @@ namespace regain {
 namespace detail {
 // Large buffers are 2 MiB aligned and marked for transparent huge pages: a 12-MP float
 // image otherwise costs ~36k page faults on first touch, as much as the work done on it.
-void* allocate_pixels(size_t bytes);
-struct FreePixels {
+REGAIN_API void* allocate_pixels(size_t bytes);
+struct REGAIN_API FreePixels {
   size_t bytes = 0;
   void operator()(void* p) const noexcept;
 };
@@ -29,7 +30,7 @@ struct FreePixels {
 // A one-shot command gains nothing from it and only holds more memory, so the CLI sets 0
 // except for batch, `serve` and `bench`. Default 512; the REGAIN_POOL_MB environment
 // variable, when set, wins over any call.
-void set_pixel_pool_mb(size_t mb);
+REGAIN_API void set_pixel_pool_mb(size_t mb);
 
 template <class T>
 class Image {

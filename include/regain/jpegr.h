@@ -2,6 +2,7 @@
 // JPEGs and Apple iPhone JPEGs. Reading locates the gain map through MPF (or the GContainer
 // directory), never by scanning for the next SOI; writing emits both metadata flavours.
 #pragma once
+#include "regain/export.h"
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -39,7 +40,7 @@ struct MpfEntryInfo {
 };
 
 enum class MetadataSource { None, Iso, Xmp, Apple };
-const char* metadata_source_name(MetadataSource s);
+REGAIN_API const char* metadata_source_name(MetadataSource s);
 
 struct JpegrFile {
   JpegPartInfo primary;
@@ -67,7 +68,7 @@ struct JpegrFile {
 };
 
 // Plain JPEGs succeed with gain_map empty. Broken structure gives an error.
-Result<JpegrFile> read_jpegr(std::span<const uint8_t> file);
+REGAIN_API Result<JpegrFile> read_jpegr(std::span<const uint8_t> file);
 
 struct JpegrWriteOptions {
   bool write_xmp = true;  // Google/Adobe hdrgm + GContainer
@@ -86,16 +87,16 @@ struct JpegrWriteOptions {
 
 // The primary JPEG without gain-map signalling (MPF, ISO version, hdrgm/GContainer XMP):
 // what to hand out as "the SDR image" so no reader looks for a gain map that is not there.
-Result<std::vector<uint8_t>> strip_gain_map_signalling(std::span<const uint8_t> primary_jpeg);
+REGAIN_API Result<std::vector<uint8_t>> strip_gain_map_signalling(std::span<const uint8_t> primary_jpeg);
 
 // A plain JPEG with EXIF (TIFF stream) and ICC segments put in after JFIF (either may be
 // empty); any existing EXIF/ICC/XMP/MPF/ISO segments are dropped.
-Result<std::vector<uint8_t>> with_jpeg_metadata(std::span<const uint8_t> jpeg, std::span<const uint8_t> exif,
+REGAIN_API Result<std::vector<uint8_t>> with_jpeg_metadata(std::span<const uint8_t> jpeg, std::span<const uint8_t> exif,
                                                 std::span<const uint8_t> icc);
 
 // Packs an already-encoded primary and gain-map JPEG into one JPEG_R file; the pixel data
 // of both is copied unchanged. Old gain-map metadata and MPF in the inputs are dropped.
-Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpeg,
+REGAIN_API Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpeg,
                                             std::span<const uint8_t> gain_map_jpeg,
                                             const GainMapMetadata& meta,
                                             const JpegrWriteOptions& opt = {});

@@ -18,6 +18,7 @@
 // /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf (Debian fonts-liberation2).
 // A missing font is a NotFound error, never a silent fallback.
 #pragma once
+#include "regain/export.h"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -48,19 +49,19 @@ struct LabelMask {
 };
 
 // The font file in use ($REGAIN_FONT or the Debian default).
-std::string label_font_path();
+REGAIN_API std::string label_font_path();
 
 // Renders `text` (UTF-8, one line; control characters become spaces) for an image of the
 // given size. Errors: empty text, non-positive size, missing or unreadable font.
-Result<LabelMask> render_label(std::string_view text, int image_width, int image_height);
+REGAIN_API Result<LabelMask> render_label(std::string_view text, int image_width, int image_height);
 // Just the box (same geometry as render_label).
-Result<LabelRect> label_rect(std::string_view text, int image_width, int image_height);
+REGAIN_API Result<LabelRect> label_rect(std::string_view text, int image_width, int image_height);
 
 // Composites into an 8-bit sRGB-encoded RGB/RGBA image (alpha set opaque inside the box).
-Result<LabelRect> draw_label(Image8& sdr_rgb, std::string_view text);
+REGAIN_API Result<LabelRect> draw_label(Image8& sdr_rgb, std::string_view text);
 // Composites into a linear float RGB/RGBA image in which `sdr_white` is SDR white (1.0 in
 // regain's extended-SDR convention): each pixel becomes sdr_white * srgb_to_linear(signal),
 // i.e. exactly the linear light of the 8-bit label.
-Result<LabelRect> draw_label(ImageF& linear_rgb, std::string_view text, float sdr_white = 1.f);
+REGAIN_API Result<LabelRect> draw_label(ImageF& linear_rgb, std::string_view text, float sdr_white = 1.f);
 
 }  // namespace regain

@@ -11,6 +11,7 @@
 // feature means, the feature inverse standard deviations, then per layer the weights
 // (inputs x outputs, output-fastest) and the biases.
 #pragma once
+#include "regain/export.h"
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -34,7 +35,7 @@ struct Layer {
   std::vector<float> b;  // out
 };
 
-struct Model {
+struct REGAIN_API Model {
   int work_side = 256;       // long side of the work image, pixels
   int guide_radius = 2;      // guided upsampling window radius (work pixels)
   float guide_eps = 1e-3f;   // on the guide's variance (sRGB lightness, 0..1)
@@ -55,41 +56,41 @@ struct Model {
 };
 
 // A fresh model with the standard architecture, weights from a seeded He initialisation.
-Model new_model(uint64_t seed, std::vector<int> hidden = {128, 64});
+REGAIN_API Model new_model(uint64_t seed, std::vector<int> hidden = {128, 64});
 
-std::vector<uint8_t> serialize_model(const Model& m);
+REGAIN_API std::vector<uint8_t> serialize_model(const Model& m);
 // Every size, offset, count and value is checked; a damaged file is refused, never misread.
-Result<Model> parse_model(std::span<const uint8_t> bytes);
-Result<Model> load_model(const std::filesystem::path& path);
-Result<void> save_model(const Model& m, const std::filesystem::path& path);
+REGAIN_API Result<Model> parse_model(std::span<const uint8_t> bytes);
+REGAIN_API Result<Model> load_model(const std::filesystem::path& path);
+REGAIN_API Result<void> save_model(const Model& m, const std::filesystem::path& path);
 // The model built into the binary (models/regain-default.rglm at build time).
-std::shared_ptr<const Model> default_model();
+REGAIN_API std::shared_ptr<const Model> default_model();
 
 // Network output (log2 gain) for n rows of raw (unnormalised) features.
-void forward(const Model& m, const float* features, size_t n, float* out, int threads = 1);
+REGAIN_API void forward(const Model& m, const float* features, size_t n, float* out, int threads = 1);
 
 // Applies Model::spatial_gain to work-resolution predictions (median over the lit pixels).
-void pull_to_median(const Model& m, const std::vector<uint8_t>& lit, std::vector<float>& pred);
+REGAIN_API void pull_to_median(const Model& m, const std::vector<uint8_t>& lit, std::vector<float>& pred);
 
 // The Predictor over a model. Scene-chosen headroom by default; PredictOptions::boost sets
 // the headroom: the predicted gains are scaled so their peak equals it (at most 2x up).
-std::unique_ptr<Predictor> make_learned_predictor(std::shared_ptr<const Model> m);
+REGAIN_API std::unique_ptr<Predictor> make_learned_predictor(std::shared_ptr<const Model> m);
 
 // ---- training core (the loop and data live in the pipeline layer) -------------------------
-struct Gradients {
+struct REGAIN_API Gradients {
   std::vector<Layer> layers;  // same shapes as the model's
   void zero();
 };
 // Adam state and one step.
-struct Adam {
+struct REGAIN_API Adam {
   double lr = 3e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-5;
   int64_t step = 0;
   std::vector<Layer> m, v;
   void init(const Model& model);
   void apply(Model& model, const Gradients& g);
 };
-Gradients make_gradients(const Model& m);
+REGAIN_API Gradients make_gradients(const Model& m);
 // Backpropagates the given d(loss)/d(output) of n rows into g (activations recomputed).
-void accumulate_gradients(const Model& m, const float* features, const float* dout, size_t n, Gradients& g);
+REGAIN_API void accumulate_gradients(const Model& m, const float* features, const float* dout, size_t n, Gradients& g);
 
 }  // namespace regain::learned

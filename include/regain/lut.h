@@ -6,6 +6,7 @@
 // Resolve's LUT_3D_INPUT_RANGE). 1D tables (LUT_1D_SIZE, alone or as a Resolve shaper in
 // front of the 3D table) are refused as Unsupported rather than half-applied.
 #pragma once
+#include "regain/export.h"
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -40,18 +41,18 @@ struct CubeLut {
 // Parses .cube text. Errors name the offending line ("line 12: ..."): NaN/inf or
 // unparsable numbers, a wrong entry count, trailing tokens, keywords after the table,
 // missing/oversized LUT_3D_SIZE, empty or inverted domains, binary data, over-long lines.
-Result<CubeLut> parse_cube_lut(std::string_view text);
+REGAIN_API Result<CubeLut> parse_cube_lut(std::string_view text);
 // Reads and parses a file, refusing files over kCubeMaxFileBytes before parsing.
-Result<CubeLut> load_cube_lut(const std::filesystem::path& path);
+REGAIN_API Result<CubeLut> load_cube_lut(const std::filesystem::path& path);
 
 // One RGB triple through the table. The input is normalised through the domain and clamped
 // to it (NaN counts as the domain minimum). Tetrahedral interpolation is what the LUT is
 // applied with; trilinear exists for comparison in tests.
-Vec3 lut_tetrahedral(const CubeLut& lut, Vec3 rgb);
-Vec3 lut_trilinear(const CubeLut& lut, Vec3 rgb);
+REGAIN_API Vec3 lut_tetrahedral(const CubeLut& lut, Vec3 rgb);
+REGAIN_API Vec3 lut_trilinear(const CubeLut& lut, Vec3 rgb);
 
 // Applies the table in place to the first three channels of an RGB or RGBA float image
 // (alpha untouched), rows split over `threads` (0 = all cores).
-void apply_cube_lut(const CubeLut& lut, ImageF& image, int threads = 0);
+REGAIN_API void apply_cube_lut(const CubeLut& lut, ImageF& image, int threads = 0);
 
 }  // namespace regain

@@ -18,6 +18,7 @@
 // forced to exactly "no gain" under and around the box, so the label is the same light in
 // the SDR and HDR renditions.
 #pragma once
+#include "regain/export.h"
 #include <memory>
 #include <optional>
 #include <span>
@@ -36,15 +37,15 @@ namespace regain {
 enum class MasterExport { Pq, PqCompat, GainMapHeic, GainMapJpeg, GainMapAvif, PqTiff };
 
 // CLI names: pq, pq-compat, gainmap, jpeg, avif, tiff.
-std::optional<MasterExport> parse_master_export(std::string_view s);
-std::string_view master_export_key(MasterExport e);
+REGAIN_API std::optional<MasterExport> parse_master_export(std::string_view s);
+REGAIN_API std::string_view master_export_key(MasterExport e);
 // Profile part of the file name, also the label text: "HDR_P3_D65_ST2084", "P3_PQ",
 // "HDR_gain_map".
-std::string_view master_export_profile(MasterExport e);
+REGAIN_API std::string_view master_export_profile(MasterExport e);
 // "heic", "jpg", "avif", "tif".
-std::string_view master_export_extension(MasterExport e);
+REGAIN_API std::string_view master_export_extension(MasterExport e);
 // "<stem>_<profile>.<ext>"
-std::string master_file_name(std::string_view stem, MasterExport e);
+REGAIN_API std::string master_file_name(std::string_view stem, MasterExport e);
 
 // How to read a master whose file does not say (or to override a TIFF's ICC):
 // "PRIMARIES-TRANSFER" with primaries p3 | bt2020 | bt709 and transfer pq | hlg | linear,
@@ -53,7 +54,7 @@ struct InputSpace {
   Primaries primaries = Primaries::DisplayP3;
   Transfer transfer = Transfer::PQ;
 };
-std::optional<InputSpace> parse_input_space(std::string_view s);
+REGAIN_API std::optional<InputSpace> parse_input_space(std::string_view s);
 
 struct MasterOptions {
   std::vector<MasterExport> exports{MasterExport::Pq, MasterExport::PqCompat, MasterExport::GainMapHeic};
@@ -102,7 +103,7 @@ struct MasterResult {
 
 // `stem` names the outputs. Errors: unreadable/unsupported input, bad options; nothing is
 // returned partially.
-Result<MasterResult> master_image(std::span<const uint8_t> input, std::string_view stem,
+REGAIN_API Result<MasterResult> master_image(std::span<const uint8_t> input, std::string_view stem,
                                   const MasterOptions& opt = {});
 
 // ---- building blocks (exposed for tests) -------------------------------------------------
@@ -113,14 +114,14 @@ struct LoadedMaster {
   std::string space_from;      // "ICC cicp", "ICC colorants", "PNG cICP", "EXR", "--input-space", "default"
   std::vector<std::string> warnings;
 };
-Result<LoadedMaster> load_master(std::span<const uint8_t> input, const MasterOptions& opt = {});
+REGAIN_API Result<LoadedMaster> load_master(std::span<const uint8_t> input, const MasterOptions& opt = {});
 
 // Linear P3 (1.0 = 203 cd/m2) -> PQ code values at `bits` (10 or 16), rounded.
-Image16 encode_pq(const ImageF& linear, int bits, int threads = 0);
+REGAIN_API Image16 encode_pq(const ImageF& linear, int bits, int threads = 0);
 
 // The built-in SDR base: BT.2446-1 Method A into `primaries`, plus the optional lift,
 // sRGB-encoded to 8 bits.
-Image8 tone_map_base(const ImageF& master_p3, Primaries primaries, double sdr_exposure, int threads = 0);
+REGAIN_API Image8 tone_map_base(const ImageF& master_p3, Primaries primaries, double sdr_exposure, int threads = 0);
 
 // ---- gallery (src/pipeline/master_gallery.cpp) --------------------------------------------
 struct GalleryEntry {
@@ -139,7 +140,7 @@ struct GalleryRow {
 };
 // index.html: one row per input; HDR-capable exports as <img> outside any element that
 // creates a stacking context or clips (iOS Safari renders gain maps only there).
-std::string gallery_html(const std::vector<GalleryRow>& rows);
-std::string gallery_readme(const std::vector<GalleryRow>& rows);
+REGAIN_API std::string gallery_html(const std::vector<GalleryRow>& rows);
+REGAIN_API std::string gallery_readme(const std::vector<GalleryRow>& rows);
 
 }  // namespace regain

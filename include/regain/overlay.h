@@ -4,6 +4,7 @@
 // scale for every file so that two results compare; no colour where the map adds nothing).
 // Used by `process --previews`, the service page and the demo.
 #pragma once
+#include "regain/export.h"
 #include "regain/gainmap.h"
 #include "regain/image.h"
 
@@ -13,6 +14,6 @@ inline constexpr float kOverlayFullStops = 3.f;
 // sdr: 8-bit RGB; map: 8-bit gain-map codes (1 or 3 channels) read through `meta` (min, max,
 // gamma; the brightest channel counts), any size (resampled bilinearly), same orientation.
 // Output: sdr's size.
-Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata& meta);
+REGAIN_API Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata& meta);
 
 }  // namespace regain

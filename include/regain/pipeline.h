@@ -1,5 +1,6 @@
 // Whole-file operations built from the lower layers; the CLI and the service call these.
 #pragma once
+#include "regain/export.h"
 #include <optional>
 #include <span>
 #include <string>
@@ -22,12 +23,12 @@ struct EncodeOptions {
 
 // SDR pixels (8-bit sRGB-encoded RGB, primaries in opt.gain.primaries) + linear HDR of the
 // same size -> JPEG_R. The base JPEG is encoded while the map is computed.
-Result<std::vector<uint8_t>> encode_jpegr(const Image8& sdr, const ImageF& hdr, const EncodeOptions& opt = {});
+REGAIN_API Result<std::vector<uint8_t>> encode_jpegr(const Image8& sdr, const ImageF& hdr, const EncodeOptions& opt = {});
 // Same, but the SDR is an existing JPEG carried without re-encoding.
-Result<std::vector<uint8_t>> encode_jpegr_from_jpeg(std::span<const uint8_t> sdr_jpeg, const ImageF& hdr,
+REGAIN_API Result<std::vector<uint8_t>> encode_jpegr_from_jpeg(std::span<const uint8_t> sdr_jpeg, const ImageF& hdr,
                                                     const EncodeOptions& opt = {});
 // Package an existing 8-bit gain map (1 or 3 channels) with metadata.
-Result<std::vector<uint8_t>> package_jpegr(std::span<const uint8_t> sdr_jpeg, const Image8& gain_map,
+REGAIN_API Result<std::vector<uint8_t>> package_jpegr(std::span<const uint8_t> sdr_jpeg, const Image8& gain_map,
                                            const GainMapMetadata& meta, const EncodeOptions& opt = {});
 
 // ---- decode ------------------------------------------------------------------------------
@@ -45,18 +46,18 @@ struct DecodedHdr {
   MetadataSource source = MetadataSource::None;
 };
 // HDR rendition of a gain-map JPEG. NotFound when the file has no usable gain map.
-Result<DecodedHdr> decode_jpegr_hdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+REGAIN_API Result<DecodedHdr> decode_jpegr_hdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
 // The SDR base, 8-bit RGB, optionally oriented for display.
-Result<Image8> decode_jpegr_sdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+REGAIN_API Result<Image8> decode_jpegr_sdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
 // HEIC / AVIF with a gain map (ISO `tmap`, Apple or Samsung auxiliary image): the same two
 // renditions. HEIF transforms (irot/imir/clap) always apply: the output is as displayed.
-Result<DecodedHdr> decode_heif_hdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
-Result<Image8> decode_heif_sdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+REGAIN_API Result<DecodedHdr> decode_heif_hdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+REGAIN_API Result<Image8> decode_heif_sdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
 // Either container, chosen from the file's bytes.
-Result<DecodedHdr> decode_gainmap_hdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
-Result<Image8> decode_gainmap_sdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+REGAIN_API Result<DecodedHdr> decode_gainmap_hdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
+REGAIN_API Result<Image8> decode_gainmap_sdr(std::span<const uint8_t> file, const DecodeOptions& opt = {});
 // Primaries of a JPEG from its ICC profile (BT.709 when absent or unknown).
-Primaries jpeg_primaries(std::span<const uint8_t> icc);
+REGAIN_API Primaries jpeg_primaries(std::span<const uint8_t> icc);
 
 // ---- repair ------------------------------------------------------------------------------
 struct RepairResult {
@@ -64,9 +65,9 @@ struct RepairResult {
   std::vector<std::string> fixes;  // what was changed, for the user
 };
 // Rewrites container and metadata so every reader finds the gain map; pixels untouched.
-Result<RepairResult> repair_jpegr(std::span<const uint8_t> file);
+REGAIN_API Result<RepairResult> repair_jpegr(std::span<const uint8_t> file);
 // HEIC/AVIF whose gain map only Apple/Samsung-aware readers find (no ISO tmap): adds the tmap
 // item, every tile and property carried over unchanged.
-Result<RepairResult> repair_heif(std::span<const uint8_t> file);
+REGAIN_API Result<RepairResult> repair_heif(std::span<const uint8_t> file);
 
 }  // namespace regain

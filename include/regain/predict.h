@@ -1,6 +1,7 @@
 // Predictors: an SDR image in, a plausible gain map out (log2 gains at map resolution).
 // One interface so a learned model can plug in beside the built-in heuristic.
 #pragma once
+#include "regain/export.h"
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +30,7 @@ struct Prediction {
   std::string boost_reason;  // how it was chosen (for the metadata JSON)
 };
 
-class Predictor {
+class REGAIN_API Predictor {
  public:
   virtual ~Predictor() = default;
   virtual std::string name() const = 0;
@@ -39,12 +40,12 @@ class Predictor {
 
 // The built-in predictor: lifts light sources, speculars, sky and other bright regions,
 // leaves skin, mid-tones and shadows alone, smooths edge-aware (guided filter).
-std::unique_ptr<Predictor> make_builtin_predictor();
+REGAIN_API std::unique_ptr<Predictor> make_builtin_predictor();
 // The default: the learned model built into the binary (regain/learned.h).
-std::unique_ptr<Predictor> make_default_predictor();
+REGAIN_API std::unique_ptr<Predictor> make_default_predictor();
 
 // Edge-aware smoothing (He et al. guided filter) of `p` guided by `guide`, both 1 channel
 // and the same size; radius in pixels, eps on the guide's variance.
-ImageF guided_filter(const ImageF& guide, const ImageF& p, int radius, float eps);
+REGAIN_API ImageF guided_filter(const ImageF& guide, const ImageF& p, int radius, float eps);
 
 }  // namespace regain

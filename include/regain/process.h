@@ -1,6 +1,7 @@
 // Restoring HDR to an edited photo: the product's main job. The CLI (`regain process`,
 // `hdr-process`) and the service call process_image and nothing else.
 #pragma once
+#include "regain/export.h"
 #include <atomic>
 #include <optional>
 #include <span>
@@ -14,7 +15,7 @@
 namespace regain {
 
 enum class OutputFormat { Jpeg, Heic, Avif };
-std::optional<OutputFormat> parse_output_format(std::string_view s);
+REGAIN_API std::optional<OutputFormat> parse_output_format(std::string_view s);
 
 struct ProcessOptions {
   std::optional<double> boost;          // stops; default chosen from the scene
@@ -42,7 +43,7 @@ struct ProcessResult {
 };
 
 // `edited`: the edited SDR (JPEG or 8-bit PNG). `reference`: the original HDR photo, if any.
-Result<ProcessResult> process_image(std::span<const uint8_t> edited,
+REGAIN_API Result<ProcessResult> process_image(std::span<const uint8_t> edited,
                                     std::optional<std::span<const uint8_t>> reference,
                                     const ProcessOptions& opt = {});
 

@@ -6,6 +6,7 @@
 //   GET  /health             {"status":"ok", ...}
 //   GET  /                   the upload page (and /app.js, /style.css)
 #pragma once
+#include "regain/export.h"
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -33,6 +34,10 @@ struct ServiceOptions {
   int pending_connections = -1;               // accepted, waiting for a connection thread; -1 = 2 x threads
   int keep_alive_seconds = 5;                 // idle keep-alive connections are closed after this
   std::filesystem::path temp_root;            // parent of the private storage directory; empty: system temp
+  // Where results live: "" = a private directory on this machine (one process); or
+  // "redis://HOST:PORT[/DB]" so replicas behind a load balancer share them (keys expire with
+  // `ttl`; each result at most min(max_storage_bytes, 512 MB)).
+  std::string store;
   const Predictor* predictor = nullptr;       // null: the built-in predictor (tests inject slow ones)
   std::function<void(const std::string&)> log;  // one line per request; null: quiet
 };
@@ -49,9 +54,12 @@ struct ServiceStats {
   size_t results_stored = 0;       // result sets on disk now
   uint64_t storage_bytes = 0;      // their size
   uint64_t results_evicted = 0;    // deleted before their TTL to stay under max_storage_bytes
+  std::string store_kind;          // "disk" or "redis"
+  bool store_reachable = true;     // false: results cannot be stored or read (health is 503)
+  std::string store_detail;        // why not
 };
 
-class Service {
+class REGAIN_API Service {
  public:
   explicit Service(ServiceOptions opt);
   ~Service();  // stop()

@@ -79,6 +79,7 @@
 // The cost: colours within 20% of the gamut surface give up a little saturation (a pure
 // sRGB primary keeps 90% of its distance from grey).
 #pragma once
+#include "regain/export.h"
 #include <vector>
 
 #include "regain/color.h"
@@ -95,7 +96,7 @@ struct ToneMapParams {
 
 // The gamut step on its own: linear SDR RGB (1.0 = SDR peak) in `target` primaries ->
 // [0,1]^3, compressed as described above. Thread-safe after construction.
-class GamutCompressor {
+class REGAIN_API GamutCompressor {
  public:
   explicit GamutCompressor(Primaries target, float sdr_peak_nits = 100.f);
   Vec3 operator()(Vec3 rgb) const;
@@ -106,10 +107,10 @@ class GamutCompressor {
   float scale_;            // SDR 1.0 -> fraction of 10000 cd/m2 (ICtCp is absolute)
   float white_intensity_;  // ICtCp I of a grey just below SDR white
 };
-Vec3 soft_gamut_compress(Vec3 rgb, Primaries target, float sdr_peak_nits = 100.f);
+REGAIN_API Vec3 soft_gamut_compress(Vec3 rgb, Primaries target, float sdr_peak_nits = 100.f);
 
 // Precomputed per (params, input primaries, output primaries); map() is thread-safe.
-class ToneMapper {
+class REGAIN_API ToneMapper {
  public:
   // input: BT2020 or DisplayP3 (BT709 accepted too); output: BT709 or DisplayP3 (or BT2020).
   ToneMapper(Primaries input, Primaries output, ToneMapParams params = {});
@@ -129,7 +130,7 @@ class ToneMapper {
 };
 
 // Whole images: RGB or RGBA float (alpha copied), rows in parallel (threads 0 = all cores).
-ImageF tone_map(const ImageF& hdr, Primaries input, Primaries output, const ToneMapParams& params = {},
+REGAIN_API ImageF tone_map(const ImageF& hdr, Primaries input, Primaries output, const ToneMapParams& params = {},
                 int threads = 0);
 
 }  // namespace regain

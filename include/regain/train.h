@@ -3,6 +3,7 @@
 // gain between its HDR rendition and that base out (offsets, gamma, min/max, the Apple curve
 // all honoured by decoding the HDR rendition with the file's own metadata).
 #pragma once
+#include "regain/export.h"
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -28,7 +29,7 @@ struct TrainPair {
 
 // Any file regain reads with a gain map (Ultra HDR / Adobe / ISO JPEG, Apple JPEG/HEIC,
 // Samsung HEIC, AVIF). NotFound for files without a usable gain map.
-Result<TrainPair> load_train_pair(std::span<const uint8_t> file, const std::string& name, int long_side = 1024,
+REGAIN_API Result<TrainPair> load_train_pair(std::span<const uint8_t> file, const std::string& name, int long_side = 1024,
                                   int threads = 0);
 
 struct EpochReport {
@@ -65,17 +66,24 @@ struct TrainOutcome {
   std::vector<PairScore> validation;  // final, per validation file
 };
 
-Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std::vector<TrainPair>& val,
+REGAIN_API Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std::vector<TrainPair>& val,
                                  const TrainOptions& opt);
 
+// What a trained model records about itself (Model::info; `regain model info` shows it): name,
+// date (SOURCE_DATE_EPOCH when set), count and FNV-64 of the training files, options, and the
+// validation figures per file. The CLI and the Python module both call this.
+REGAIN_API nlohmann::json training_provenance(const std::string& name, const std::vector<TrainPair>& train,
+                                              const std::vector<TrainPair>& val, const TrainOutcome& outcome,
+                                              const TrainOptions& opt, double seconds);
+
 // The work-resolution score of a model on one pair (unaugmented): what training reports.
-PairScore score_pair(const learned::Model& m, const TrainPair& p);
+REGAIN_API PairScore score_pair(const learned::Model& m, const TrainPair& p);
 
 // For model experiments: each pair's unaugmented work-resolution features, target and lit mask
 // as raw float32 rows (name, width, height, then width*height rows of features, target, lit).
 // With views > 0, that many augmented views of each pair instead (seeded like training).
-Result<void> dump_features(const std::vector<TrainPair>& pairs, const std::string& path, int views = 0);
+REGAIN_API Result<void> dump_features(const std::vector<TrainPair>& pairs, const std::string& path, int views = 0);
 
-uint64_t fnv1a64(std::span<const uint8_t> bytes, uint64_t h = 14695981039346656037ull);
+REGAIN_API uint64_t fnv1a64(std::span<const uint8_t> bytes, uint64_t h = 14695981039346656037ull);
 
 }  // namespace regain

@@ -3,6 +3,7 @@
 // YCbCr; conversion to and from RGB follows the item's nclx matrix coefficients (ITU-T H.273).
 // The HEIF/AVIF container layer (boxes, items, grids) sits above this and knows no codec API.
 #pragma once
+#include "regain/export.h"
 #include <array>
 #include <cstdint>
 
@@ -23,7 +24,7 @@ struct YuvImage {
 
 // Checks that a YuvImage is self-consistent: size >= 1x1, bit depth 8..16, plane sizes as the
 // chroma format implies (4:2:0/4:2:2 chroma rounds up), one channel per plane.
-Result<void> validate_yuv(const YuvImage& img);
+REGAIN_API Result<void> validate_yuv(const YuvImage& img);
 
 // HEIF `colr` type nclx / AV1 colour config: H.273 code points.
 struct Nclx {
@@ -35,8 +36,8 @@ struct Nclx {
 // after the 8-byte box header); `data` the item's bytes (HEVC: NAL units with 4-byte length
 // prefixes, or the size hvcC declares; AV1: OBUs). The result's size is the coded size, which
 // may exceed `ispe` (the container crops). Errors for corrupt streams, never a crash.
-Result<YuvImage> decode_hevc_item(ByteView config, ByteView data, const Limits& limits = {});
-Result<YuvImage> decode_av1_item(ByteView config, ByteView data, const Limits& limits = {});
+REGAIN_API Result<YuvImage> decode_hevc_item(ByteView config, ByteView data, const Limits& limits = {});
+REGAIN_API Result<YuvImage> decode_av1_item(ByteView config, ByteView data, const Limits& limits = {});
 
 struct VideoEncodeOptions {
   int quality = 90;   // 0..100, comparable in spirit to JPEG quality; 100 = near lossless
@@ -58,21 +59,21 @@ struct CodedItem {
   // container then writes the input size (ispe) and crops.
   int width = 0, height = 0;
 };
-Result<CodedItem> encode_hevc_item(const YuvImage& img, const VideoEncodeOptions& opt = {});
-Result<CodedItem> encode_av1_item(const YuvImage& img, const VideoEncodeOptions& opt = {});
+REGAIN_API Result<CodedItem> encode_hevc_item(const YuvImage& img, const VideoEncodeOptions& opt = {});
+REGAIN_API Result<CodedItem> encode_av1_item(const YuvImage& img, const VideoEncodeOptions& opt = {});
 
 // RGB (or gray, 1 channel) samples at `bit_depth` -> YCbCr with H.273 matrix `matrix`
 // (0 identity/GBR, 1 BT.709, 5/6 BT.601, 9 BT.2020 NCL; 2 unspecified is treated as 6),
 // chroma downsampled by averaging. A 1-channel input gives Mono.
-Result<YuvImage> rgb_to_yuv(const Image16& rgb, int bit_depth, Chroma chroma, uint16_t matrix,
+REGAIN_API Result<YuvImage> rgb_to_yuv(const Image16& rgb, int bit_depth, Chroma chroma, uint16_t matrix,
                             bool full_range);
 // Back to RGB at the image's bit depth (chroma upsampled bilinearly, centred siting);
 // Mono gives 1 channel. Out-of-range results are clamped. Matrices yuv_matrix_supported()
 // rejects are treated as BT.601; an inconsistent YuvImage (plane sizes) or running out of
 // memory gives an empty image.
-Image16 yuv_to_rgb(const YuvImage& yuv, uint16_t matrix);
+REGAIN_API Image16 yuv_to_rgb(const YuvImage& yuv, uint16_t matrix);
 
 // Matrix coefficients rgb_to_yuv / yuv_to_rgb implement: 0, 1, 2 (as 6), 4, 5, 6, 7, 9.
-bool yuv_matrix_supported(uint16_t matrix);
+REGAIN_API bool yuv_matrix_supported(uint16_t matrix);
 
 }  // namespace regain

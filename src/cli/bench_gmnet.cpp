@@ -12,6 +12,7 @@
 
 #include "cli/common.h"
 #include "regain/gmnet.h"
+#include "util/json_text.h"
 
 namespace regain::cli {
 
@@ -68,7 +69,7 @@ int run_gmnet_bench(const std::string& model, const std::string& onnx, const std
     }
   }
   if (json) {
-    std::cout << rows.dump(2) << "\n";
+    std::cout << json_text(rows, 2) << "\n";
     return kOk;
   }
   std::printf("GMNet, 2 threads, median of %d (shared machine: compare CPU time too)\n", reps);

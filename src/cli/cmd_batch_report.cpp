@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
+#include "util/json_text.h"
 
 namespace regain::cli {
 
@@ -66,7 +67,7 @@ Runner add_batch_report(CLI::App& app) {
                              {"failed", by_status["failed"]}, {"failures", failures},
                              {"problems", problems},      {"complete", problems.empty() && failures.empty()}};
     if (*json) {
-      std::cout << merged.dump(2) << "\n";
+      std::cout << json_text(merged, 2) << "\n";
     } else {
       std::cout << seen.size() << "/" << manifest_jobs << " jobs reported by " << shards.size() << "/" << count
                 << " shards: " << by_status["ok"] << " ok, " << by_status["skipped"] << " skipped (already done), "

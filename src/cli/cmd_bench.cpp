@@ -19,6 +19,7 @@
 #include "regain/pipeline.h"
 #include "regain/synthetic.h"
 #include "util/parallel.h"
+#include "util/json_text.h"
 
 namespace regain::cli {
 
@@ -101,7 +102,7 @@ int bench_heif(const Image8& sdr, const ComputedGainMap& cg, int iterations, int
                       {"ours_primary_psnr", p_ours}, {"heif_enc_primary_psnr", p_floor}, {"peak_rss_mb", rss}};
   fs::remove_all(dir);
   if (json) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j, 2) << "\n";
   } else {
     std::printf("HEIC+gain map %7.1f ms | heif-enc (base only) %7.1f ms | ratio %.2fx\n", ours, floor, ours / floor);
     std::printf("primary PSNR ours %.2f dB (%zu B with map) | heif-enc %.2f dB (%zu B); peak RSS %.0f MB\n", p_ours,
@@ -167,7 +168,7 @@ Runner add_bench(CLI::App& app) {
         {"encode_peak_rss_mb", enc_rss}, {"peak_rss_mb", total_rss}, {"file_bytes", file.size()},
         {"gain_map", {{"width", cg->map.width()}, {"height", cg->map.height()}}}};
     if (o->json) {
-      std::cout << j.dump(2) << "\n";
+      std::cout << json_text(j, 2) << "\n";
     } else {
       std::printf("%dx%d (%.1f MP), median of %d\n", W, H, W * double(H) / 1e6, o->iterations);
       std::printf("encode  JPEG_R %7.1f ms | libjpeg-turbo %7.1f ms | ratio %.2fx\n", ours_enc, floor_enc, ours_enc / floor_enc);

@@ -10,6 +10,7 @@
 #include "regain/learned.h"
 #include "regain/pipeline.h"
 #include "regain/synthetic.h"
+#include "util/json_text.h"
 
 namespace regain::cli {
 
@@ -110,7 +111,7 @@ int run_predictive_eval(const std::vector<std::string>& inputs, const std::strin
     for (const auto& m : order)
       j["mean"][m] = {{"abs", sum[m][0] / sum[m][3]}, {"struc", sum[m][1] / sum[m][3]}, {"pu_psnr", sum[m][2] / sum[m][3]}, {"files", sum[m][3]}};
     j["skipped"] = skipped;
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j, 2) << "\n";
     return kOk;
   }
   std::printf("%-48s %-28s %7s %7s %8s %6s %6s\n", "file", "method", "abs", "struc", "PU-PSNR", "boost", "level");
@@ -186,7 +187,7 @@ Runner add_eval(CLI::App& app) {
       all.insert(all.end(), rows->begin(), rows->end());
     }
     if (*json) {
-      std::cout << eval_rows_to_json(all).dump(2) << "\n";
+      std::cout << json_text(eval_rows_to_json(all), 2) << "\n";
       return kOk;
     }
     std::printf("%-28s %-15s %-11s %10s %10s %9s\n", "file", "edit", "method", "PU-PSNR", "edited", "log2 err");

@@ -6,6 +6,7 @@
 #include "container/heif_decode.h"
 #include "container/heif_json.h"
 #include "regain/report.h"
+#include "util/json_text.h"
 
 namespace regain::cli {
 
@@ -45,7 +46,7 @@ int extract_heif(const std::vector<uint8_t>& bytes, const std::string& file, con
     if (auto r = write_output(dir / (stem + "_gainmap.png"), *mpng); !r) return report(r.error());
     std::cout << (dir / (stem + "_gainmap.png")).string() << "\n";
   }
-  if (auto r = write_output(dir / (stem + "_meta.json"), heif_file_json(*hf).dump(2) + "\n"); !r) return report(r.error());
+  if (auto r = write_output(dir / (stem + "_meta.json"), json_text(heif_file_json(*hf), 2) + "\n"); !r) return report(r.error());
   std::cout << (dir / (stem + "_meta.json")).string() << "\n";
   if (!hf->gain_map) {
     std::cerr << "regain: " << file << ": no gain map (base and metadata written)\n";
@@ -85,7 +86,7 @@ Runner add_extract(CLI::App& app) {
       if (auto r = write_output(dir / (stem + "_gainmap.png"), *png); !r) return report(r.error());
       std::cout << (dir / (stem + "_gainmap.jpg")).string() << "\n" << (dir / (stem + "_gainmap.png")).string() << "\n";
     }
-    if (auto r = write_output(dir / (stem + "_meta.json"), meta.dump(2) + "\n"); !r) return report(r.error());
+    if (auto r = write_output(dir / (stem + "_meta.json"), json_text(meta, 2) + "\n"); !r) return report(r.error());
     std::cout << (dir / (stem + "_meta.json")).string() << "\n";
     if (!jr->gain_map) {
       std::cerr << "regain: " << *file << ": no gain map (base and metadata written)\n";

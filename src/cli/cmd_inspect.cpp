@@ -3,9 +3,10 @@
 
 #include "cli/common.h"
 #include "cli/io.h"
-#include "container/heif_json.h"
 #include "container/xmp.h"
+#include "regain/codec.h"
 #include "regain/report.h"
+#include "util/json_text.h"
 
 namespace regain::cli {
 
@@ -99,28 +100,14 @@ Runner add_inspect(CLI::App& app) {
   return [=]() -> int {
     auto bytes = read_input(*file);
     if (!bytes) return report(bytes.error());
-    FileType t = sniff_file_type(*bytes);
-    nlohmann::json j;
-    if (t == FileType::Jpeg) {
-      auto jr = read_jpegr(*bytes);
-      if (!jr) return report(jr.error(), *file);
-      j = jpegr_to_json(*jr);
-    } else if (t == FileType::Heif || t == FileType::Avif) {
-      auto hf = read_heif(*bytes);
-      if (!hf) return report(hf.error(), *file);
-      j = heif_file_json(*hf);
-      j["file"] = *file;
-      j["size_bytes"] = bytes->size();
-      if (*json) std::cout << j.dump(2) << "\n";
-      else print_heif_text(j);
-      return kOk;
-    } else {
-      return report(Error{ErrorCode::Unsupported, std::string("inspect handles JPEG, HEIC and AVIF files; this is ") + file_type_name(t)}, *file);
-    }
-    j["file"] = *file;
-    j["size_bytes"] = bytes->size();
-    if (*json) std::cout << j.dump(2) << "\n";
-    else print_text(j);
+    auto j = inspect_json(*bytes);
+    if (!j) return report(j.error(), *file);
+    (*j)["file"] = *file;
+    (*j)["size_bytes"] = bytes->size();
+    const FileType t = sniff_file_type(*bytes);
+    if (*json) std::cout << json_text(*j, 2) << "\n";
+    else if (t == FileType::Heif || t == FileType::Avif) print_heif_text(*j);
+    else print_text(*j);
     return kOk;
   };
 }

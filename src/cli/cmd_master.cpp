@@ -17,6 +17,7 @@
 #include "cli/common.h"
 #include "cli/io.h"
 #include "regain/master.h"
+#include "util/json_text.h"
 
 namespace regain::cli {
 
@@ -225,7 +226,7 @@ int run(const Opts& o) {
   if (o.json) {
     nlohmann::json arr = nlohmann::json::array();
     for (auto& m : metas) arr.push_back(std::move(m));
-    std::cout << arr.dump(2) << "\n";
+    std::cout << json_text(arr, 2) << "\n";
   }
   if (jobs.size() == 1 && failed && errors.empty()) return exit_code_for(last_error.error());
   return (failed || gallery_failures || !errors.empty()) ? kFailure : kOk;

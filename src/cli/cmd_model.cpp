@@ -17,6 +17,7 @@
 #include "cli/io.h"
 
 #include <nlohmann/json.hpp>
+#include "util/json_text.h"
 
 namespace regain::cli {
 
@@ -115,7 +116,7 @@ Runner add_model(CLI::App& app) {
                                 {"predict_wall_s", walls.empty() ? 0.0 : walls[walls.size() / 2]},
                                 {"peak_rss_mib", u.ru_maxrss / 1024.0},
                                 {"peak_rss_before_predict_mib", before.ru_maxrss / 1024.0}};
-      std::cout << (*as_json ? j.dump() : j.dump(2)) << "\n";
+      std::cout << (*as_json ? json_text(j) : json_text(j, 2)) << "\n";
       return kOk;
     }
     if (info->parsed() && (is_learned_model_file(*in) || *in == "default")) {
@@ -132,7 +133,7 @@ Runner add_model(CLI::App& app) {
       for (const auto& l : m->layers) widths.push_back(l.out);
       const nlohmann::json j = {{"architecture", "pixel-mlp"}, {"layers", widths}, {"parameters", m->parameter_count()},
                                 {"work_side", m->work_side}, {"bytes", learned::serialize_model(*m).size()}, {"info", m->info}};
-      std::cout << j.dump(2) << "\n";
+      std::cout << json_text(j, 2) << "\n";
       return kOk;
     }
     auto w = gmnet::load_weights(*in);

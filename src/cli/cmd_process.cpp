@@ -20,6 +20,7 @@
 #include "regain/jpegr.h"
 #include "regain/pipeline.h"
 #include "regain/process.h"
+#include "util/json_text.h"
 
 namespace regain::cli {
 
@@ -68,7 +69,7 @@ Result<nlohmann::json> run_one(const fs::path& img, const std::optional<fs::path
   }
   r.meta["file"] = img.string();
   r.meta["output"]["path"] = out.string();
-  REGAIN_CHECK(write_output(dir / (stem + "_meta.json"), r.meta.dump(2) + "\n"));
+  REGAIN_CHECK(write_output(dir / (stem + "_meta.json"), json_text(r.meta, 2) + "\n"));
   return r.meta;
 }
 
@@ -119,7 +120,7 @@ int run_batch(const Opts& o, const ProcessOptions& po) {
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cerr << "processed " << files.size() << " file(s): " << files.size() - failed << " ok, " << failed
             << " failed in " << std::fixed << std::setprecision(1) << total << " s\n";
-  if (o.json) std::cout << results.dump(2) << "\n";
+  if (o.json) std::cout << json_text(results, 2) << "\n";
   return (failed || !errors.empty()) ? kFailure : kOk;
 }
 
@@ -165,7 +166,7 @@ int run_manifest(const Opts& o, const ProcessOptions& po) {
   auto write_report = [&] {
     nlohmann::json r = {{"manifest", o.manifest}, {"shard", shard->index}, {"shards", shard->count},
                         {"jobs_in_shard", mine.size()}, {"jobs_in_manifest", jobs->size()}, {"results", rows}};
-    (void)write_output(report_path, r.dump(2) + "\n");
+    (void)write_output(report_path, json_text(r, 2) + "\n");
   };
   std::atomic<size_t> next{0};
   ProcessOptions p = po;
@@ -222,7 +223,7 @@ int run_manifest(const Opts& o, const ProcessOptions& po) {
   write_report();
   std::cerr << "shard " << shard->index << "/" << shard->count << ": " << mine.size() << " job(s), " << failed
             << " failed; report " << report_path.string() << "\n";
-  if (o.json) std::cout << rows.dump(2) << "\n";
+  if (o.json) std::cout << json_text(rows, 2) << "\n";
   return failed ? kFailure : kOk;
 }
 
@@ -281,7 +282,7 @@ Runner add_process(CLI::App& app) {
                                   : fs::path(o->out);
     auto r = run_one(o->img, o->ref.empty() ? std::nullopt : std::optional<fs::path>(o->ref), out, o->hdr_out, po);
     if (!r) return report(r.error(), o->img);
-    if (o->json) std::cout << r->dump(2) << "\n";
+    if (o->json) std::cout << json_text(*r, 2) << "\n";
     else std::cerr << "wrote " << out.string() << " (" << (*r)["mode"].get<std::string>() << " mode, boost "
                    << (*r)["boost"].get<double>() << " stops)\n";
     return kOk;

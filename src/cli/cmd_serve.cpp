@@ -1,7 +1,9 @@
 // `regain serve`: the web service and upload page (README "Web service").
 //   regain serve [--bind 127.0.0.1] [--port 8080] [--workers N] [--queue N] [--max-upload-mb 40]
-//                [--max-pixels 50e6] [--timeout 20] [--ttl 600] [--max-storage-mb 2048] [--quiet]
-// Runs until SIGINT/SIGTERM, then deletes every stored result.
+//                [--max-pixels 50e6] [--timeout 20] [--ttl 600] [--max-storage-mb 2048]
+//                [--store redis://HOST:PORT[/DB]] [--quiet]
+// Runs until SIGINT/SIGTERM, then deletes every result it stored on disk (results in Redis
+// stay until their TTL: other replicas still serve them).
 #include <csignal>
 #include <cmath>
 #include <iostream>
@@ -19,6 +21,7 @@ struct Opts {
   std::string bind = "127.0.0.1";
   int port = 8080, workers = 0, queue = -1;
   double max_upload_mb = 40, max_pixels = 50e6, timeout_s = 20, ttl_s = 600, max_storage_mb = 2048;
+  std::string store;
   bool quiet = false;
 };
 }  // namespace
@@ -36,6 +39,9 @@ Runner add_serve(CLI::App& app) {
   cmd->add_option("--ttl", o->ttl_s, "Seconds results are kept (default 600)")->check(CLI::Range(0.001, 86400.0));
   cmd->add_option("--max-storage-mb", o->max_storage_mb, "Disk for results, MB; past it the oldest go first (default 2048)")
       ->check(CLI::Range(1.0, 1e7));
+  cmd->add_option("--store", o->store,
+                  "Keep results in Redis (redis://HOST:PORT[/DB]) so replicas behind a load balancer share them "
+                  "(default: a private directory on this machine)");
   cmd->add_flag("--quiet", o->quiet, "No per-request log on stderr");
   return [=]() -> int {
     using std::chrono::milliseconds;
@@ -49,6 +55,7 @@ Runner add_serve(CLI::App& app) {
     so.timeout = milliseconds(std::max<long long>(1, std::llround(o->timeout_s * 1000)));
     so.ttl = milliseconds(std::max<long long>(1, std::llround(o->ttl_s * 1000)));
     so.max_storage_bytes = uint64_t(std::llround(o->max_storage_mb * (1 << 20)));
+    so.store = o->store;
     if (!o->quiet) {
       auto m = std::make_shared<std::mutex>();
       so.log = [m](const std::string& line) {
@@ -69,7 +76,8 @@ Runner add_serve(CLI::App& app) {
     if (auto r = svc.start(); !r) return report(r.error(), "serve");
     const auto& eff = svc.options();
     std::cout << "regain serve: listening on " << svc.base_url() << "/ (workers " << eff.workers << ", queue "
-              << eff.queue << ", timeout " << o->timeout_s << " s, results kept " << o->ttl_s << " s)" << std::endl;
+              << eff.queue << ", timeout " << o->timeout_s << " s, results kept " << o->ttl_s << " s in "
+              << (o->store.empty() ? "a private directory" : o->store) << ")" << std::endl;
     int sig = 0;
     sigwait(&set, &sig);
     std::cerr << "regain serve: stopping (" << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ")\n";

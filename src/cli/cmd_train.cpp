@@ -17,6 +17,7 @@
 #include "cli/io.h"
 #include "regain/learned.h"
 #include "regain/train.h"
+#include "util/json_text.h"
 #include "util/parallel.h"
 
 namespace regain::cli {
@@ -77,17 +78,6 @@ std::vector<TrainPair> load_pairs(const std::vector<fs::path>& files, int jobs, 
     else skipped.push_back({{"file", files[i].string()}, {"reason", why[i]}});
   }
   return out;
-}
-
-// SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the recorded date, so the
-// same command gives a byte-identical model file.
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) t = std::time_t(std::strtoll(e, nullptr, 10));
-  char buf[32] = "unknown";
-  std::tm tm{};
-  if (gmtime_r(&t, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -186,41 +176,14 @@ Runner add_train(CLI::App& app) {
     auto res = train_model(train, val, to);
     if (!res) return report(res.error());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::vector<uint64_t> hashes;
-    for (const auto& p : train) hashes.push_back(p.file_hash);
-    std::sort(hashes.begin(), hashes.end());
-    const uint64_t set_hash = fnv1a64({reinterpret_cast<const uint8_t*>(hashes.data()), hashes.size() * 8});
-    char hs[17];
-    std::snprintf(hs, sizeof hs, "%016llx", static_cast<unsigned long long>(set_hash));
-    nlohmann::json vj = nlohmann::json::array();
-    double va = 0, vs = 0;
-    for (const auto& s : res->validation) {
-      vj.push_back({{"file", s.name}, {"abs", s.abs}, {"struc", s.struc}});
-      va += s.abs;
-      vs += s.struc;
-    }
     learned::Model& m = res->model;
-    m.info = {{"name", o->name},
-              {"created", utc_now()},
-              {"trainer", "regain train 0.1.0"},
-              {"training_files", train.size()},
-              {"training_set_fnv64", hs},
-              {"epochs", o->epochs},
-              {"seed", o->seed},
-              {"augment", !o->no_augment},
-              {"init", to.init ? to.init->name("?") : std::string()},
-              {"train_seconds", std::getenv("SOURCE_DATE_EPOCH") ? nlohmann::json(nullptr) : nlohmann::json(std::round(seconds))},
-              {"validation",
-               {{"files", val.size()},
-                {"abs", val.empty() ? nlohmann::json(nullptr) : nlohmann::json(va / double(val.size()))},
-                {"struc", val.empty() ? nlohmann::json(nullptr) : nlohmann::json(vs / double(val.size()))},
-                {"per_file", vj}}}};
+    m.info = training_provenance(o->name, train, val, *res, to, seconds);
     if (auto w = learned::save_model(m, o->out); !w) return report(w.error(), o->out);
     std::error_code ec;
     fs::remove(to.checkpoint, ec);
     std::cerr << "wrote " << o->out << " (" << m.parameter_count() << " parameters, " << std::fixed << std::setprecision(1)
               << seconds << " s)\n";
-    if (o->json) std::cout << nlohmann::json{{"model", o->out}, {"info", m.info}, {"skipped", skipped}}.dump(2) << "\n";
+    if (o->json) std::cout << json_text(nlohmann::json{{"model", o->out}, {"info", m.info}, {"skipped", skipped}}, 2) << "\n";
     return kOk;
   };
 }

@@ -1,6 +1,7 @@
 #include "container/heif_json.h"
 
 #include "regain/report.h"
+#include "util/json_text.h"
 
 namespace regain {
 
@@ -222,6 +223,7 @@ json heif_file_json(const HeifFile& f) {
   j["damaged"] = f.damaged;
   j["damage"] = f.damage;
   j["structure"] = heif_structure_json(f.structure);
+  make_utf8(j);  // brands, handler names, URNs and XMP text come from the file
   return j;
 }
 

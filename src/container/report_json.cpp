@@ -2,6 +2,10 @@
 // with the containers because the HEIF summary uses the same forms.
 #include "regain/report.h"
 
+#include "container/heif_gainmap.h"
+#include "container/heif_json.h"
+#include "regain/codec.h"
+#include "util/json_text.h"
 #include "util/orientation.h"
 
 namespace regain {
@@ -123,7 +127,22 @@ json jpegr_to_json(const JpegrFile& f) {
   }
   j["warnings"] = f.warnings;
   j["repair_would_help"] = f.repair_would_help;
+  make_utf8(j);  // XMP values, ICC descriptions and warnings quoting them come from the file
   return j;
+}
+
+Result<nlohmann::json> inspect_json(std::span<const uint8_t> file) {
+  const FileType t = sniff_file_type(file);
+  if (t == FileType::Jpeg) {
+    REGAIN_TRY(jr, read_jpegr(file));
+    return jpegr_to_json(jr);
+  }
+  if (t == FileType::Heif || t == FileType::Avif) {
+    REGAIN_TRY(hf, read_heif(file));
+    return heif_file_json(hf);
+  }
+  return fail(ErrorCode::Unsupported,
+              std::string("inspect handles JPEG, HEIC and AVIF files; this is ") + file_type_name(t));
 }
 
 }  // namespace regain

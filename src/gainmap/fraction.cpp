@@ -1,5 +1,6 @@
 #include "gainmap/fraction.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -27,9 +28,13 @@ std::optional<Fraction> approximate(double v, double max_num) {
     best = {int64_t(h), uint32_t(k)};
   }
   if (best.den == 1 && double(best.num) != a && a < 1.0) {
-    // Tiny values whose first convergent overflowed the denominator: use the largest
-    // denominator that keeps the numerator in range.
-    best = {int64_t(std::llround(a * max_den)), uint32_t(max_den)};
+    // Values whose next convergent overflowed (tiny ones, or ones just below 1): the largest
+    // denominator that keeps the numerator in range, when that is closer. (Scaling by the
+    // denominator's range alone overflowed the numerator for values near 1: a fuzzer found
+    // 0.9999999995 written as a negative signed fraction.)
+    const double den = std::min(max_den, std::floor(max_num / a));
+    const Fraction alt{int64_t(std::llround(a * den)), uint32_t(den)};
+    if (std::fabs(double(alt.num) / alt.den - a) < std::fabs(double(best.num) - a)) best = alt;
   }
   if (v < 0) best.num = -best.num;
   return best;

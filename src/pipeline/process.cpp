@@ -14,6 +14,7 @@
 #include "util/orientation.h"
 #include "pipeline/reference.h"
 #include "util/parallel.h"
+#include "util/json_text.h"
 
 namespace regain {
 
@@ -226,6 +227,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
             {"output", {{"format", output_format_name(opt.format)}, {"bytes", r.output.size()}}},
             {"timings_ms", {{"load", load_ms}, {"predict", predict_ms}, {"package", package_ms}, {"total", ms_since(t0)}}},
             {"warnings", warnings}};
+  make_utf8(r.meta);  // warnings may quote text from the inputs
   return r;
 }
 

@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <thread>
 
@@ -443,6 +446,52 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
   out.history = ck.history;
   for (size_t i = 0; i < val_views.size(); ++i) out.validation.push_back(score_view(out.model, val_views[i], val[i].name));
   return out;
+}
+
+namespace {
+// SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the recorded date, so the
+// same command gives a byte-identical model file.
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) t = std::time_t(std::strtoll(e, nullptr, 10));
+  char buf[32] = "unknown";
+  std::tm tm{};
+  if (gmtime_r(&t, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+nlohmann::json training_provenance(const std::string& name, const std::vector<TrainPair>& train,
+                                   const std::vector<TrainPair>& val, const TrainOutcome& outcome,
+                                   const TrainOptions& opt, double seconds) {
+  std::vector<uint64_t> hashes;
+  for (const auto& p : train) hashes.push_back(p.file_hash);
+  std::sort(hashes.begin(), hashes.end());
+  const uint64_t set_hash = fnv1a64({reinterpret_cast<const uint8_t*>(hashes.data()), hashes.size() * 8});
+  char hs[17];
+  std::snprintf(hs, sizeof hs, "%016llx", static_cast<unsigned long long>(set_hash));
+  nlohmann::json vj = nlohmann::json::array();
+  double va = 0, vs = 0;
+  for (const auto& s : outcome.validation) {
+    vj.push_back({{"file", s.name}, {"abs", s.abs}, {"struc", s.struc}});
+    va += s.abs;
+    vs += s.struc;
+  }
+  return {{"name", name},
+          {"created", utc_now()},
+          {"trainer", "regain train 0.1.0"},
+          {"training_files", train.size()},
+          {"training_set_fnv64", hs},
+          {"epochs", opt.epochs},
+          {"seed", opt.seed},
+          {"augment", opt.augment},
+          {"init", opt.init ? opt.init->name("?") : std::string()},
+          {"train_seconds", std::getenv("SOURCE_DATE_EPOCH") ? nlohmann::json(nullptr) : nlohmann::json(std::round(seconds))},
+          {"validation",
+           {{"files", val.size()},
+            {"abs", val.empty() ? nlohmann::json(nullptr) : nlohmann::json(va / double(val.size()))},
+            {"struc", val.empty() ? nlohmann::json(nullptr) : nlohmann::json(vs / double(val.size()))},
+            {"per_file", vj}}}};
 }
 
 }  // namespace regain

@@ -11,6 +11,7 @@
 #include "regain/learned.h"
 #include "util/file_io.h"
 #include "util/parallel.h"
+#include "util/json_text.h"
 
 namespace regain::learned {
 
@@ -127,7 +128,7 @@ std::vector<uint8_t> serialize_model(const Model& m) {
   j["guide"] = {{"radius", m.guide_radius}, {"eps", m.guide_eps}};
   j["spatial_gain"] = m.spatial_gain;
   j["info"] = m.info;
-  const std::string js = j.dump();
+  const std::string js = json_text(j);  // provenance holds file names
   std::vector<float> floats(m.mean.begin(), m.mean.end());
   floats.insert(floats.end(), m.inv_std.begin(), m.inv_std.end());
   for (const auto& l : m.layers) {

@@ -44,7 +44,9 @@ class LearnedPredictor : public Predictor {
     const int mw = (W + s - 1) / s, mh = (H + s - 1) / s;
     // Map-resolution average, stored orientation; the work image from it.
     const ImageF mid = average_rgbc(sdr, mw, mh, opt.threads);
-    const auto [ww, wh] = work_size(mw, mh, m.work_side);
+    // Plain variables, not a structured binding: lambdas below capture them (clang 14).
+    const std::pair<int, int> work_dims = work_size(mw, mh, m.work_side);
+    const int ww = work_dims.first, wh = work_dims.second;
     const ImageF work_stored = average_float(mid, ww, wh);
     const WorkImage work = to_work(work_stored, opt.orientation);
     const FeatureImage f = compute_features(work, opt.primaries);

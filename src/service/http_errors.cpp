@@ -62,4 +62,9 @@ void send_error(httplib::Response& res, const HttpError& e) {
   res.set_content(error_json(e.code, e.message), "application/json");
 }
 
+HttpError store_error(const Error& e) {
+  if (e.code == ErrorCode::TooLarge) return HttpError{503, "store_full", e.message, 5};
+  return HttpError{503, "store_unavailable", e.message, 2};
+}
+
 }  // namespace regain::service

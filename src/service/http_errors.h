@@ -34,6 +34,9 @@ HttpError busy(int retry_after_s);                 // 503 workers busy and queue
 HttpError shutting_down();                         // 503 the server is stopping
 HttpError deadline_passed(double seconds);         // 504 the job was abandoned
 HttpError internal(std::string message);           // 500
+// The result store could not take or give a result: 503 "store_full" (Redis at maxmemory) or
+// "store_unavailable" (cannot be reached), so a client retries and a balancer drains.
+HttpError store_error(const Error& e);
 
 std::string error_json(const std::string& code, const std::string& message);
 // For statuses httplib produced itself (bad request line, 404 route, 413 Content-Length).

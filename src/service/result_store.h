@@ -1,22 +1,17 @@
-// Results on disk for a limited time. One private directory per server (mkdtemp, 0700);
-// inside it one directory per result set, named by a random 128-bit hex id, holding files
-// with fixed names. Clients only ever pass an id and a name, both checked against what was
-// stored (never used as a path on their own), so there is no way to reach another file. A
-// reaper thread deletes each set `ttl` after it was made; past `max_bytes` on disk the oldest
-// sets are deleted early (disk use stays bounded under any load); destruction deletes all.
+// Where finished results live until their TTL: on this server's disk (DiskStore, the default)
+// or in Redis (RedisStore, so replicas behind a load balancer share results). Clients only
+// ever pass an id and a name, both checked against what was stored (never used as a path on
+// their own), so there is no way to reach anything else.
 #pragma once
+#include <sys/types.h>
+
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <vector>
 
 #include "regain/error.h"
 
@@ -26,52 +21,43 @@ namespace regain::service {
 std::string random_id();
 bool is_valid_id(std::string_view id);
 
+// One stored file, readable in pieces (the HTTP layer streams it).
+class StoredFile {
+ public:
+  virtual ~StoredFile() = default;
+  virtual size_t size() const = 0;
+  virtual ssize_t read(size_t offset, size_t n, char* out) const = 0;  // bytes read, <= 0 at the end or on error
+};
+
+// For /health and the stats: which store, whether it answers, what it holds.
+struct StoreStatus {
+  std::string kind;      // "disk" or "redis"
+  std::string location;  // directory or redis://host:port/db
+  bool reachable = false;
+  std::string detail;    // why not, when unreachable
+  uint64_t results = 0;  // disk: sets held now; redis: sets this replica wrote
+  uint64_t bytes = 0;
+  uint64_t evicted = 0;  // disk: deleted before their TTL to stay under the budget
+};
+
 class ResultStore {
  public:
-  using Clock = std::chrono::steady_clock;
   struct File {
     std::string name;  // fixed by the server, e.g. "result.jpg"
     std::span<const uint8_t> data;
   };
-
-  // Creates "<parent>/regain-serve-XXXXXX" (0700) and starts the reaper.
-  static Result<std::unique_ptr<ResultStore>> create(const std::filesystem::path& parent,
-                                                     std::chrono::milliseconds ttl,
-                                                     uint64_t max_bytes = UINT64_MAX);
-  ~ResultStore();  // shutdown()
-  ResultStore(const ResultStore&) = delete;
-  ResultStore& operator=(const ResultStore&) = delete;
-
-  // Writes the files under a new id; the id becomes visible only once every file is complete.
-  Result<std::string> put(std::span<const File> files);
-  // An open read-only descriptor of a stored file, or -1 (unknown id or name, or expired).
-  // The caller closes it; the file may be reaped meanwhile without harm.
-  int open(std::string_view id, std::string_view name) const;
-  size_t count() const;
-  uint64_t bytes() const;
-  uint64_t evicted() const;
-  const std::filesystem::path& dir() const { return dir_; }
-  // Stops the reaper and deletes the whole directory. Idempotent.
-  void shutdown();
-
- private:
-  ResultStore(std::filesystem::path dir, std::chrono::milliseconds ttl, uint64_t max_bytes);
-  void reaper_loop();
-
-  struct Entry {
-    Clock::time_point expires;  // also the age order: every set lives the same ttl
-    std::vector<std::string> names;
-    uint64_t bytes = 0;
-  };
-  const std::filesystem::path dir_;
-  const std::chrono::milliseconds ttl_;
-  const uint64_t max_bytes_;
-  uint64_t bytes_ = 0, evicted_ = 0;
-  mutable std::mutex m_;
-  std::condition_variable cv_;
-  std::map<std::string, Entry, std::less<>> entries_;
-  bool stopping_ = false;
-  std::thread reaper_;
+  virtual ~ResultStore() = default;
+  // The new set's id once every file is stored. TooLarge: the store is full; Io: unreachable.
+  virtual Result<std::string> put(std::span<const File> files) = 0;
+  // NotFound for an unknown or expired id or name; Io when the store cannot be reached.
+  virtual Result<std::shared_ptr<const StoredFile>> open(std::string_view id, std::string_view name) const = 0;
+  virtual StoreStatus status() const = 0;
+  virtual void shutdown() = 0;
 };
+
+// `url` empty: a DiskStore in a private directory under `temp_root`; "redis://HOST:PORT[/DB]":
+// a RedisStore. `max_bytes` caps the disk store's total, and the size of one result in Redis.
+Result<std::unique_ptr<ResultStore>> make_result_store(const std::string& url, const std::filesystem::path& temp_root,
+                                                       std::chrono::milliseconds ttl, uint64_t max_bytes);
 
 }  // namespace regain::service

@@ -25,7 +25,9 @@ void add_page_routes(HttpServer& http, Context& cx) {
   }
   http.Get("/health", [&cx](const httplib::Request&, httplib::Response& res) {
     const ServiceStats s = cx.stats();
-    nlohmann::json j = {{"status", cx.stopping->load() ? "stopping" : "ok"},
+    const bool healthy = !cx.stopping->load() && s.store_reachable;
+    nlohmann::json j = {{"status", cx.stopping->load() ? "stopping" : s.store_reachable ? "ok" : "store_unavailable"},
+                        {"store", {{"kind", s.store_kind}, {"reachable", s.store_reachable}, {"detail", s.store_detail}}},
                         {"workers", s.workers},
                         {"queue_capacity", s.queue_capacity},
                         {"running", s.running},
@@ -43,7 +45,8 @@ void add_page_routes(HttpServer& http, Context& cx) {
                         {"max_pixels", cx.opt.max_pixels},
                         {"timeout_s", std::chrono::duration<double>(cx.opt.timeout).count()},
                         {"ttl_s", std::chrono::duration<double>(cx.opt.ttl).count()}};
-    res.status = cx.stopping->load() ? 503 : 200;
+    // 503 drains this replica at a load balancer (stopping, or its store is down).
+    res.status = healthy ? 200 : 503;
     res.set_header("Cache-Control", "no-store");
     res.set_content(j.dump() + "\n", "application/json");
   });

@@ -1,11 +1,7 @@
 // POST /process: multipart form -> pipeline job (bounded pool, deadline) -> stored results
 // -> JSON with the id, the mode used, a metadata summary, warnings and the result URLs.
-#include <charconv>
-#include <cmath>
-
 #include <nlohmann/json.hpp>
 
-#include "regain/codec.h"
 #include "regain/process.h"
 #include "service/routes.h"
 #include "service/upload_form.h"
@@ -22,48 +18,6 @@ bool discard_body(const httplib::ContentReader& reader, const httplib::Request& 
   if (req.is_multipart_form_data())
     return reader([](const httplib::MultipartFormData&) { return true; }, sink);
   return reader(sink);
-}
-
-struct Params {
-  std::optional<double> boost;
-  OutputFormat format = OutputFormat::Jpeg;
-  bool require_alignment = false;
-};
-
-std::optional<HttpError> parse_params(const UploadForm& form, Params& p) {
-  if (auto b = form.field("boost"); b && !b->empty() && *b != "auto") {
-    double v = 0;
-    auto [end, ec] = std::from_chars(b->data(), b->data() + b->size(), v);
-    if (ec != std::errc() || end != b->data() + b->size() || !std::isfinite(v) || v < 0.01 || v > 8)
-      return bad_request("boost must be a number of stops between 0.01 and 8 (or empty / \"auto\")");
-    p.boost = v;
-  }
-  if (auto f = form.field("format"); f && !f->empty()) {
-    auto fmt = parse_output_format(*f);
-    if (!fmt) return bad_request("format must be jpeg, heic or avif");
-    p.format = *fmt;
-  }
-  if (auto r = form.field("require_alignment")) {
-    if (*r == "1" || *r == "true" || *r == "on" || *r == "yes") p.require_alignment = true;
-    else if (!(r->empty() || *r == "0" || *r == "false" || *r == "off" || *r == "no"))
-      return bad_request("require_alignment must be true or false");
-  }
-  return std::nullopt;
-}
-
-// Types come from the bytes only; the part's filename and Content-Type are ignored.
-std::optional<HttpError> check_types(const std::vector<uint8_t>& img, const std::vector<uint8_t>* ref) {
-  const FileType t = sniff_file_type(img);
-  if (t != FileType::Jpeg && t != FileType::Png)
-    return unsupported_type(std::string("the edited image must be a JPEG or PNG; this file is ") +
-                            (t == FileType::Unknown ? "not an image type regain reads" : file_type_name(t)));
-  if (ref) {
-    const FileType r = sniff_file_type(*ref);
-    if (r != FileType::Jpeg && r != FileType::Heif && r != FileType::Avif && r != FileType::Png &&
-        r != FileType::Tiff && r != FileType::Exr)
-      return unsupported_type("the original must be a gain-map JPEG/HEIC/AVIF or an HDR EXR, PNG or TIFF; this file is not");
-  }
-  return std::nullopt;
 }
 
 const char* output_name(const json& meta) {
@@ -124,8 +78,8 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
   }
   if (form.problem()) return send_error(res, *form.problem());
 
-  Params p;
-  if (auto e = parse_params(form, p)) return send_error(res, *e);
+  ProcessParams p;
+  if (auto e = parse_process_params(form, p)) return send_error(res, *e);
   if (!form.has_file("img")) return send_error(res, bad_request("the form needs an 'img' file part (the edited image)"));
   std::vector<uint8_t> img = form.take_file("img");
   std::optional<std::vector<uint8_t>> ref;
@@ -134,7 +88,7 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
     if (ref->empty()) ref.reset();  // an empty file input is "no original"
   }
   if (img.empty()) return send_error(res, bad_request("the 'img' part is empty"));
-  if (auto e = check_types(img, ref ? &*ref : nullptr)) return send_error(res, *e);
+  if (auto e = check_upload_types(img, ref ? &*ref : nullptr)) return send_error(res, *e);
   const bool had_ref = ref.has_value();
 
   ProcessOptions po;
@@ -179,7 +133,10 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
       {"where_hdr.jpg", r->where_hdr_jpeg},
       {"meta.json", std::span(reinterpret_cast<const uint8_t*>(meta_text.data()), meta_text.size())}};
   auto id = cx.store->put(files);
-  if (!id) return send_error(res, internal("could not store the results: " + id.error().message));
+  if (!id) {
+    if (id.error().code == ErrorCode::TooLarge || id.error().code == ErrorCode::Io) return send_error(res, store_error(id.error()));
+    return send_error(res, internal("could not store the results: " + id.error().message));
+  }
 
   const std::string base = "/result/" + *id + "/";
   json out = {{"id", *id},

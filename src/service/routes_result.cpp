@@ -1,8 +1,7 @@
-// GET /result/{id}/{name}: a stored result file, streamed from its open descriptor (memory
-// stays flat however large the file), with a fixed Content-Type and Content-Disposition.
-#include <sys/stat.h>
-#include <unistd.h>
-
+// GET /result/{id}/{name}: a stored result file, streamed from the store (the disk store's
+// open descriptor keeps memory flat however large the file), with a fixed Content-Type and
+// Content-Disposition. 404 for unknown or expired results, 503 when the store is down.
+#include <algorithm>
 #include <memory>
 
 #include "service/routes.h"
@@ -31,33 +30,25 @@ void add_result_route(HttpServer& http, Context& cx) {
   http.Get(R"(/result/([^/]*)/([^/]*))", [&cx](const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1], name = req.matches[2];
     const ResultFileKind* kind = result_file_kind(name);
-    const int fd = kind ? cx.store->open(id, name) : -1;
-    if (fd < 0)
+    auto none = [&] {
       return send_error(res, not_found("no such result (results are deleted " +
                                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(cx.opt.ttl).count()) +
                                        " s after they were made)"));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      return send_error(res, internal("cannot read the stored result"));
-    }
+    };
+    if (!kind) return none();
+    auto file = cx.store->open(id, name);
+    if (!file) return file.error().code == ErrorCode::NotFound ? none() : send_error(res, store_error(file.error()));
     res.status = 200;
     res.set_header("Cache-Control", "no-store");
     res.set_header("Content-Disposition", std::string(kind->attachment ? "attachment" : "inline") +
                                               "; filename=\"" + kind->download_name + "\"");
-    auto owned = std::make_shared<int>(fd);  // closed by the releaser, whatever happens to the response
-    res.set_content_provider(
-        size_t(st.st_size), kind->content_type,
-        [owned](size_t offset, size_t length, httplib::DataSink& sink) {
-          char buf[65536];
-          const ssize_t n = ::pread(*owned, buf, std::min(length, sizeof buf), off_t(offset));
-          if (n <= 0) return false;
-          return sink.write(buf, size_t(n));
-        },
-        [owned](bool) {
-          if (*owned >= 0) ::close(*owned);
-          *owned = -1;
-        });
+    std::shared_ptr<const StoredFile> f = std::move(*file);  // kept by the provider until the response is sent
+    res.set_content_provider(f->size(), kind->content_type, [f](size_t offset, size_t length, httplib::DataSink& sink) {
+      char buf[65536];
+      const ssize_t n = f->read(offset, std::min(length, sizeof buf), buf);
+      if (n <= 0) return false;
+      return sink.write(buf, size_t(n));
+    });
   });
 }
 

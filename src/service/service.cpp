@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "regain/service.h"
+#include "service/disk_store.h"
 #include "service/routes.h"
 
 namespace regain::service {
@@ -97,9 +98,9 @@ Result<void> Service::start() {
   std::lock_guard lock(m.lifecycle);
   if (m.started) return fail(ErrorCode::InvalidInput, "the service was already started");
   REGAIN_CHECK(resolve(m.opt));
-  REGAIN_TRY(store, ResultStore::create(m.opt.temp_root, m.opt.ttl, m.opt.max_storage_bytes));
+  REGAIN_TRY(store, make_result_store(m.opt.store, m.opt.temp_root, m.opt.ttl, m.opt.max_storage_bytes));
   m.store = std::move(store);
-  m.dir = m.store->dir();
+  if (auto* disk = dynamic_cast<DiskStore*>(m.store.get())) m.dir = disk->dir();
   m.pool = std::make_unique<JobPool>(m.opt.workers, m.opt.queue);
   m.cx = std::make_unique<Context>();
   Context& cx = *m.cx;
@@ -177,9 +178,13 @@ ServiceStats Service::stats() const {
   s.timeouts = m.counters.timeouts.load();
   if (m.http) s.connections_shed = m.http->connections_shed();
   if (m.store) {
-    s.results_stored = m.store->count();
-    s.storage_bytes = m.store->bytes();
-    s.results_evicted = m.store->evicted();
+    const StoreStatus st = m.store->status();
+    s.results_stored = st.results;
+    s.storage_bytes = st.bytes;
+    s.results_evicted = st.evicted;
+    s.store_kind = st.kind;
+    s.store_reachable = st.reachable;
+    s.store_detail = st.detail;
   }
   return s;
 }

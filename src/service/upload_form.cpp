@@ -3,6 +3,10 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "regain/codec.h"
 
 namespace regain::service {
 
@@ -84,6 +88,41 @@ std::optional<std::string> UploadForm::field(const std::string& name) const {
   auto it = fields_.find(name);
   if (it == fields_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<HttpError> parse_process_params(const UploadForm& form, ProcessParams& p) {
+  if (auto b = form.field("boost"); b && !b->empty() && *b != "auto") {
+    double v = 0;
+    auto [end, ec] = std::from_chars(b->data(), b->data() + b->size(), v);
+    if (ec != std::errc() || end != b->data() + b->size() || !std::isfinite(v) || v < 0.01 || v > 8)
+      return bad_request("boost must be a number of stops between 0.01 and 8 (or empty / \"auto\")");
+    p.boost = v;
+  }
+  if (auto f = form.field("format"); f && !f->empty()) {
+    auto fmt = parse_output_format(*f);
+    if (!fmt) return bad_request("format must be jpeg, heic or avif");
+    p.format = *fmt;
+  }
+  if (auto r = form.field("require_alignment")) {
+    if (*r == "1" || *r == "true" || *r == "on" || *r == "yes") p.require_alignment = true;
+    else if (!(r->empty() || *r == "0" || *r == "false" || *r == "off" || *r == "no"))
+      return bad_request("require_alignment must be true or false");
+  }
+  return std::nullopt;
+}
+
+std::optional<HttpError> check_upload_types(const std::vector<uint8_t>& img, const std::vector<uint8_t>* ref) {
+  const FileType t = sniff_file_type(img);
+  if (t != FileType::Jpeg && t != FileType::Png)
+    return unsupported_type(std::string("the edited image must be a JPEG or PNG; this file is ") +
+                            (t == FileType::Unknown ? "not an image type regain reads" : file_type_name(t)));
+  if (ref) {
+    const FileType r = sniff_file_type(*ref);
+    if (r != FileType::Jpeg && r != FileType::Heif && r != FileType::Avif && r != FileType::Png &&
+        r != FileType::Tiff && r != FileType::Exr)
+      return unsupported_type("the original must be a gain-map JPEG/HEIC/AVIF or an HDR EXR, PNG or TIFF; this file is not");
+  }
+  return std::nullopt;
 }
 
 }  // namespace regain::service

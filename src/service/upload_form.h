@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "regain/process.h"
 #include "service/http_errors.h"
 
 namespace httplib {
@@ -58,5 +59,18 @@ class UploadForm {
   std::map<std::string, std::string> fields_;
   std::optional<HttpError> problem_;
 };
+
+// The form's text fields as POST /process understands them.
+struct ProcessParams {
+  std::optional<double> boost;
+  OutputFormat format = OutputFormat::Jpeg;
+  bool require_alignment = false;
+};
+// 400 for a field out of range or not understood; fills `p` otherwise.
+std::optional<HttpError> parse_process_params(const UploadForm& form, ProcessParams& p);
+
+// Types come from the bytes only; the part's filename and Content-Type are ignored. 415 for
+// an edited image that is not JPEG/PNG or an original regain cannot read.
+std::optional<HttpError> check_upload_types(const std::vector<uint8_t>& img, const std::vector<uint8_t>* ref);
 
 }  // namespace regain::service
