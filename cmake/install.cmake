@@ -1,12 +1,12 @@
 # For people who build on regain: `cmake --install`, find_package(regain), pkg-config, man
 # pages, the Python module, and .deb packages (`make deb`, CPack).
 #
-# The installed library is shared (libregain.so.0, symbols versioned REGAIN_0, only REGAIN_API
-# declarations exported): the CLI, the Python module and other projects can then share one copy
-# and a security fix in a codec wrapper reaches them all with one package update. The C++ API
-# passes STL types and will change while regain is 0.x, so the SONAME moves with the minor
-# version (0.1 -> libregain.so.0 today; the next incompatible release bumps it) and the CMake
-# package only matches the same minor version. Sanitizer builds skip all of this.
+# The installed library is shared (libregain.so.0.1, symbols versioned REGAIN_0_1, only
+# REGAIN_API declarations exported): other projects can then share one copy and a security
+# fix in a codec wrapper reaches them all with one package update. The C++ API passes STL
+# types and will change while regain is 0.x, so the SONAME carries the minor version (0.2
+# gets libregain.so.0.2, installable beside 0.1) and the CMake package only matches the same
+# minor version. Sanitizer builds skip all of this.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -22,7 +22,7 @@ find_package(tl-expected CONFIG REQUIRED)
 add_library(regain_shared SHARED $<TARGET_OBJECTS:regain_objects> $<TARGET_OBJECTS:regain_service_objects>)
 add_library(regain::regain ALIAS regain_shared)
 set_target_properties(regain_shared PROPERTIES OUTPUT_NAME regain EXPORT_NAME regain
-                      VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
+                      VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
 target_include_directories(regain_shared INTERFACE $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
                            $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_link_libraries(regain_shared PRIVATE ${REGAIN_DEPS} PkgConfig::HTTPLIB PkgConfig::HIREDIS)
@@ -84,7 +84,7 @@ set(CPACK_COMPONENT_CLI_DESCRIPTION "regain and hdr-process: inspect, decode, en
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libregain-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "nlohmann-json3-dev, libexpected-dev")
-set(CPACK_COMPONENT_DEV_DESCRIPTION "regain C++ library (libregain.so.0), headers, CMake package and pkg-config file")
+set(CPACK_COMPONENT_DEV_DESCRIPTION "regain C++ library (libregain.so.0.1), headers, CMake package and pkg-config file")
 if(REGAIN_HAVE_PYTHON)
   list(APPEND CPACK_COMPONENTS_ALL python)
   set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-regain)

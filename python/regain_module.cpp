@@ -33,8 +33,10 @@ using namespace regain;
 namespace {
 
 py::object& error_type() {
-  static py::object t;  // regain.Error, created at import
-  return t;
+  // regain.Error, created at import. Never destroyed: a static py::object would be released
+  // by C++ static destruction after the interpreter is gone.
+  static py::object* t = new py::object();
+  return *t;
 }
 
 // The CLI's exit code for an error (README "Exit codes"), so scripts can map both the same way.
@@ -51,7 +53,7 @@ int exit_code(ErrorCode c) {
 }
 
 [[noreturn]] void raise(const Error& e) {
-  py::object exc = error_type()(e.message);
+  py::object exc = error_type()(valid_utf8(e.message));  // messages may quote bytes from a file
   exc.attr("code") = error_code_name(e.code);
   exc.attr("exit_code") = exit_code(e.code);
   PyErr_SetObject(error_type().ptr(), exc.ptr());
@@ -70,9 +72,12 @@ py::object json_to_py(const nlohmann::json& j) {
 }
 
 // Input bytes: a path (str or os.PathLike) is read here; bytes/bytearray/memoryview are used
-// in place (a view, no copy), kept alive by `owner` while the GIL is released.
+// in place (a view, no copy). The buffer export is held until the Input is destroyed (with
+// the GIL held, after the work): while exported, a bytearray cannot be resized and an mmap
+// cannot be closed by another thread during the GIL-free work.
 struct Input {
   py::buffer owner;
+  std::unique_ptr<py::buffer_info> view;
   std::vector<uint8_t> file;
   std::span<const uint8_t> bytes;
   std::string name;  // the path, or "" for bytes
@@ -81,7 +86,7 @@ struct Input {
 Input input_of(const py::object& src, const char* what) {
   Input in;
   if (py::isinstance<py::str>(src) || py::hasattr(src, "__fspath__")) {
-    in.name = py::str(py::module_::import("os").attr("fspath")(src));
+    in.name = py::str(py::module_::import("os").attr("fsdecode")(src));  // str, or bytes paths
     Result<std::vector<uint8_t>> r;
     {
       py::gil_scoped_release nogil;
@@ -94,7 +99,8 @@ Input input_of(const py::object& src, const char* what) {
   if (!py::isinstance<py::buffer>(src))
     throw py::type_error(std::string(what) + " must be a path or a bytes-like object");
   in.owner = py::reinterpret_borrow<py::buffer>(src);
-  py::buffer_info info = in.owner.request();
+  in.view = std::make_unique<py::buffer_info>(in.owner.request());
+  const py::buffer_info& info = *in.view;
   if (info.itemsize != 1 || info.ndim != 1 || info.strides[0] != 1)
     throw py::type_error(std::string(what) + " must be contiguous bytes");
   in.bytes = {static_cast<const uint8_t*>(info.ptr), size_t(info.shape[0])};
@@ -254,7 +260,7 @@ py::object train(const std::vector<py::object>& inputs, const std::optional<std:
         p = load_train_pair(in.bytes, label);
       }
       if (p) into.push_back(std::move(*p));
-      else skipped.append(py::make_tuple(label, p.error().message));  // skipped with a reason, as the CLI does
+      else skipped.append(py::make_tuple(label, valid_utf8(p.error().message)));  // skipped with a reason, as the CLI does
     }
   };
   load(inputs, pairs, "inputs");

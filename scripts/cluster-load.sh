@@ -20,12 +20,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-CLIENT="$BUILD/load-client"
-if [ ! -x "$CLIENT" ] || [ scripts/load-client.cpp -nt "$CLIENT" ]; then
-  g++ -std=c++20 -O2 -o "$CLIENT" scripts/load-client.cpp $(pkg-config --cflags --libs cpp-httplib) -pthread
-fi
-"$BIN" samples --out "$WORK/samples" --width 1024 --height 768 >/dev/null
-IMG="$WORK/samples/sunset_sdr.jpg"
+source scripts/load-setup.sh
 BASE=$((20000 + RANDOM % 20000))
 REDIS=$((BASE + 10)) LB=$BASE
 redis-server --port "$REDIS" --bind 127.0.0.1 --save "" --appendonly no --maxmemory 1gb \

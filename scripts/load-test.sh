@@ -26,12 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CLIENT="$BUILD/load-client"
-if [ ! -x "$CLIENT" ] || [ scripts/load-client.cpp -nt "$CLIENT" ]; then
-  g++ -std=c++20 -O2 -o "$CLIENT" scripts/load-client.cpp $(pkg-config --cflags --libs cpp-httplib) -pthread
-fi
-"$BIN" samples --out "$WORK/samples" --width 1024 --height 768 >/dev/null
-IMG="$WORK/samples/sunset_sdr.jpg"
+source scripts/load-setup.sh
 
 "$BIN" serve --port 0 --quiet --ttl 60 > "$WORK/serve.out" 2> "$WORK/serve.err" &
 SERVER_PID=$!

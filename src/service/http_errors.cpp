@@ -64,6 +64,7 @@ void send_error(httplib::Response& res, const HttpError& e) {
 
 HttpError store_error(const Error& e) {
   if (e.code == ErrorCode::TooLarge) return HttpError{503, "store_full", e.message, 5};
+  if (e.code == ErrorCode::Unsupported) return HttpError{507, "result_too_large", e.message};  // retrying cannot help
   return HttpError{503, "store_unavailable", e.message, 2};
 }
 

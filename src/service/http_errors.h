@@ -35,7 +35,8 @@ HttpError shutting_down();                         // 503 the server is stopping
 HttpError deadline_passed(double seconds);         // 504 the job was abandoned
 HttpError internal(std::string message);           // 500
 // The result store could not take or give a result: 503 "store_full" (Redis at maxmemory) or
-// "store_unavailable" (cannot be reached), so a client retries and a balancer drains.
+// "store_unavailable" (cannot be reached), so a client retries and a balancer drains; 507
+// "result_too_large" for a result over the store's per-result cap (retrying cannot help).
 HttpError store_error(const Error& e);
 
 std::string error_json(const std::string& code, const std::string& message);

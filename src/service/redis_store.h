@@ -2,9 +2,10 @@
 // a set another one stored. Each file is one key ("regain:result:<id>:<name>") written in
 // one MULTI/EXEC with the TTL as its expiry (PX), so a set appears whole or not at all and
 // Redis deletes it on time with no sweeper. Connections are pooled; one that saw an error is
-// closed, so a restarted Redis is reconnected to on the next request. A full Redis (maxmemory
-// with noeviction) answers OOM: TooLarge here, 503 "store_full" at the HTTP edge; an
-// unreachable one is Io, 503 "store_unavailable".
+// closed, and a pooled one found dead is replaced at once (one retry on a new connection), so
+// a restarted Redis costs no request an error. A full Redis (maxmemory with noeviction)
+// answers OOM: TooLarge here, 503 "store_full" at the HTTP edge; an unreachable one is Io, 503
+// "store_unavailable"; a result over the size cap is Unsupported, 507 "result_too_large".
 #pragma once
 #include <atomic>
 #include <mutex>
@@ -40,19 +41,23 @@ class RedisStore final : public ResultStore {
  private:
   class Lease {
    public:
-    Lease(const RedisStore* s, redisContext* c) : store_(s), c_(c) {}
-    Lease(Lease&& o) noexcept : store_(o.store_), c_(o.c_), ok_(o.ok_) { o.c_ = nullptr; }
+    Lease(const RedisStore* s, redisContext* c, bool pooled) : store_(s), c_(c), pooled_(pooled) {}
+    Lease(Lease&& o) noexcept : store_(o.store_), c_(o.c_), pooled_(o.pooled_), ok_(o.ok_) { o.c_ = nullptr; }
     Lease& operator=(Lease&&) = delete;
     ~Lease();
     redisContext* get() const { return c_; }
-    void mark_ok() { ok_ = true; }
+    void mark_ok() { ok_ = true; }  // the exchange completed: the connection may be reused
+    bool pooled() const { return pooled_; }
 
    private:
     const RedisStore* store_;
     redisContext* c_;
+    bool pooled_;
     bool ok_ = false;
   };
-  Result<Lease> lease() const;
+  Result<Lease> lease(bool fresh = false) const;
+  template <class T, class F>
+  Result<T> exchange(F&& f) const;
   Result<redisContext*> connect() const;
   std::string url() const;
 

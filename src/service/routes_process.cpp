@@ -134,7 +134,8 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
       {"meta.json", std::span(reinterpret_cast<const uint8_t*>(meta_text.data()), meta_text.size())}};
   auto id = cx.store->put(files);
   if (!id) {
-    if (id.error().code == ErrorCode::TooLarge || id.error().code == ErrorCode::Io) return send_error(res, store_error(id.error()));
+    const ErrorCode c = id.error().code;
+    if (c == ErrorCode::TooLarge || c == ErrorCode::Io || c == ErrorCode::Unsupported) return send_error(res, store_error(id.error()));
     return send_error(res, internal("could not store the results: " + id.error().message));
   }
 

@@ -11,6 +11,9 @@
    acknowledged result may be lost or differ.
 4. Redis is restarted: the replicas report unhealthy while it is down and recover by
    themselves (no restart); uploads succeed again.
+5. Redis restarted between two requests: the next upload to a replica succeeds at once (its
+   dead pooled connections are replaced, not reported).
+6. Redis at maxmemory: 503 store_full (not a 500), then accepted again once there is room.
 Prints the figures (uploads, retries, per-replica job counts, Redis memory per result) and
 ends with "cluster: ok" or raises.
 """
@@ -196,6 +199,31 @@ def main():
     (out, _), k = with_retries(lambda: process_once(lb, img))
     assert out == expected
     print(f"cluster: redis restarted -> replicas healthy again without restart, upload ok after {k} retries")
+
+    # 5. A quick Redis restart between two requests: the replica's pooled connections are all
+    # dead; the next request must still succeed at once (a dead pooled connection is
+    # replaced, not reported).
+    procs[-1].terminate()
+    procs[-1].wait(timeout=10)
+    start(redis_cmd, "redis3")
+    end = time.time() + 10
+    while time.time() < end and subprocess.run(["redis-cli", "-p", str(redis_port), "ping"], capture_output=True,
+                                                text=True).stdout.strip() != "PONG":
+        time.sleep(0.05)
+    out, _ = process_once(ports[2], img)  # no retries
+    assert out == expected
+    print("cluster: redis restarted between requests -> the next upload succeeded at once")
+
+    # 6. A full Redis refuses new results with 503 store_full (never a 500), and recovers.
+    subprocess.run(["redis-cli", "-p", str(redis_port), "config", "set", "maxmemory", "1"], check=True,
+                   capture_output=True)
+    body, headers = multipart(img)
+    status, data = request(ports[2], "POST", "/process", body, headers)
+    assert status == 503 and json.loads(data)["error"]["code"] == "store_full", (status, data[:200])
+    subprocess.run(["redis-cli", "-p", str(redis_port), "config", "set", "maxmemory", "256mb"], check=True,
+                   capture_output=True)
+    assert process_once(ports[2], img)[0] == expected
+    print("cluster: redis at maxmemory -> 503 store_full; accepted again once there is room")
     print("cluster: ok")
 
 

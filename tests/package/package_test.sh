@@ -32,15 +32,15 @@ for f in bin/regain bin/hdr-process share/man/man1/regain.1 share/man/man1/hdr-p
          include/regain/process.h include/regain/export.h; do
   [ -f "$inst/$f" ] || fail "not installed: $f"
 done
-so=$( (ls "$inst"/lib*/libregain.so.0 2>/dev/null || true) | head -1)
-[ -n "$so" ] || fail "libregain.so.0 not installed"
+so=$( (ls "$inst"/lib*/libregain.so.0.1 2>/dev/null || true) | head -1)
+[ -n "$so" ] || fail "libregain.so.0.1 not installed"
 libdir=$(dirname "$so")
 [ -L "$libdir/libregain.so" ] || fail "no libregain.so development link"
 [ -f "$libdir/cmake/regain/regainConfig.cmake" ] && [ -f "$libdir/cmake/regain/regainConfigVersion.cmake" ] ||
   fail "CMake package files missing"
 [ -f "$libdir/pkgconfig/regain.pc" ] || fail "regain.pc missing"
 [ "$(find "$inst/include" -type f | grep -vc '/include/regain/')" = 0 ] || fail "files outside include/regain installed"
-readelf -d "$so" | grep -q 'SONAME.*\[libregain.so.0\]' || fail "SONAME is not libregain.so.0"
+readelf -d "$so" | grep -q 'SONAME.*\[libregain.so.0.1\]' || fail "SONAME is not libregain.so.0.1"
 nm -D --defined-only "$so" | c++filt >"$tmp/symbols.txt"
 objdump -T "$so" >"$tmp/versions.txt"
 grep -q 'regain::process_image' "$tmp/symbols.txt" || fail "process_image is not exported"
@@ -49,8 +49,8 @@ if grep -qE 'regain::(parse_xmp|parse_mpf|isobmff::|heif::|service::UploadForm|c
   fail "internal symbols exported: $(grep -E 'regain::(parse_xmp|parse_mpf|isobmff::|heif::|service::UploadForm|cli::)' "$tmp/symbols.txt" | head -3)"
 fi
 exported=$(grep -c ' regain::' "$tmp/symbols.txt" || true)
-grep -q 'REGAIN_0' "$tmp/versions.txt" || fail "symbols are not versioned REGAIN_0"
-echo "libregain.so.0: $exported regain:: symbols exported, version REGAIN_0"
+grep -q 'REGAIN_0_1' "$tmp/versions.txt" || fail "symbols are not versioned REGAIN_0_1"
+echo "libregain.so.0.1: $exported regain:: symbols exported, version REGAIN_0_1"
 
 step "2. consumer through find_package"
 cmake -S "$src/tests/consumer" -B "$tmp/c1" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$inst" \
