@@ -298,7 +298,7 @@ py::object train(const std::vector<py::object>& inputs, const std::optional<std:
   return result;
 }
 
-// For the binding-overhead benchmark (python/bench_decode.py): the same decode timed inside
+// For the binding-overhead benchmark (scripts/bench-python-decode.py): the same decode timed inside
 // C++, no Python objects involved. Median seconds of `runs`.
 double time_decode_cpp(const py::object& src, int runs) {
   Input in = input_of(src, "source");

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "regain/codec.h"
@@ -212,6 +213,21 @@ TEST(GmnetLoader, RejectsDamagedAndHostileArchives) {
 
 // `process --model`: the learned predictor end to end, through the Foundation math to an
 // Ultra HDR JPEG that reads back with its gain map at the model's resolution (1/2).
+// Found by fuzz_models: an archive shorter than a zip64 end record whose EOCD asks for zip64
+// made the bounds check wrap and the reader run past the buffer. Exact-size copy, so ASan
+// sees any overread.
+TEST(GmnetLoader, TinyArchiveWithZip64LocatorIsRefused) {
+  std::vector<uint8_t> b = {'P', 'K', 3, 4};                             // local header signature
+  const uint8_t locator[20] = {'P', 'K', 6, 7, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};  // zip64 record at 5
+  b.insert(b.end(), locator, locator + 20);
+  const uint8_t eocd[22] = {'P', 'K', 5, 6, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  b.insert(b.end(), eocd, eocd + 22);
+  ASSERT_LT(b.size(), 56u);
+  auto r = load_torch_state_dict(std::vector<uint8_t>(b.begin(), b.end()));  // allocated at exactly its size
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::InvalidInput) << r.error().message;
+}
+
 TEST(GmnetProcess, PredictiveModeWritesUltraHdr) {
   Case c = make_case("gmnet_process", 5, 16, 16);
   auto w = load_weights(c.dir / "model.pth");

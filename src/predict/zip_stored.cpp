@@ -45,7 +45,9 @@ Result<std::vector<ZipEntry>> zip_list(std::span<const uint8_t> z, size_t max_en
     // Zip64: the locator sits just before the EOCD and points at the zip64 EOCD record.
     if (eocd < 20 || rd32(z.data() + eocd - 20) != 0x07064b50u) return fail(ErrorCode::InvalidInput, "weights archive: bad zip64 locator");
     uint64_t z64 = rd64(z.data() + eocd - 20 + 8);
-    if (z64 > n - 56 || rd32(z.data() + z64) != 0x06064b50u) return fail(ErrorCode::InvalidInput, "weights archive: bad zip64 record");
+    // (n < 56 first: a file shorter than the record made "n - 56" wrap; found by fuzz_models.)
+    if (n < 56 || z64 > n - 56 || rd32(z.data() + z64) != 0x06064b50u)
+      return fail(ErrorCode::InvalidInput, "weights archive: bad zip64 record");
     count = rd64(z.data() + z64 + 32);
     cd_size = rd64(z.data() + z64 + 40);
     cd_off = rd64(z.data() + z64 + 48);

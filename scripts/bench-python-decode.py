@@ -1,5 +1,5 @@
 """Cost of the Python binding over the C++ call (a benchmark, not a test):
-    PYTHONPATH=build/python /usr/bin/python3 python/bench_decode.py [FILE] [RUNS]
+    PYTHONPATH=build/python /usr/bin/python3 scripts/bench-python-decode.py [FILE] [RUNS]
 Decodes a 12-MP Ultra HDR JPEG to float32 RGB through regain.decode (bytes in, numpy array out)
 and through the same C++ call timed inside the module (no Python objects), alternately, and
 prints both medians and the ratio.
