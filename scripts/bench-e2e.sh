@@ -28,8 +28,10 @@ done
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 PIXEL="$CORPUS/jpeg/pixel6pro_ultrahdr_01.jpg"       # 4080x3072 Ultra HDR, Display P3
 IPHONE="$CORPUS/heif/iphone15promax_ios18_tmap.heic"  # 5712x4284, rotated, tmap + Apple map
+IPHONE12="$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic"  # 4032x3024, rotated, tmap + Apple map
 "$BUILD/tests/master_check" make-edit "$PIXEL" "$TMP/pixel_edit.png" 4000 3000
 "$BUILD/tests/master_check" make-edit "$IPHONE" "$TMP/iphone_edit.png" 3024 4032
+"$BUILD/tests/master_check" make-edit "$IPHONE12" "$TMP/iphone12_edit.png" 3024 4032
 "$BUILD/tests/master_check" make-master "$CORPUS/hdr-source/Desk.exr" "$TMP/master.tif" 4000 3000
 
 # run LABEL CMD... : one timed run, appends "secs kb" to $TMP/LABEL.
@@ -54,6 +56,10 @@ row predprev "the same with \`--previews\` (sRGB preview JPEG + map PNG)" \
   "$R process --img $PIXEL --out $TMP/o2.jpg --previews"
 row ref12 "\`process --img edit.png --ref\` 12-MP Ultra HDR original (Reference)" \
   "$R process --img $TMP/pixel_edit.png --ref $PIXEL --out $TMP/o3.jpg"
+row refh12 "\`process --img edit.png --ref\` 12-MP iPhone HEIC original" \
+  "$R process --img $TMP/iphone12_edit.png --ref $IPHONE12 --out $TMP/o10.jpg"
+row refh12heic "the same with \`--format heic\`" \
+  "$R process --img $TMP/iphone12_edit.png --ref $IPHONE12 --out $TMP/o11.heic --format heic"
 row ref24 "\`process --img edit.png --ref\` 24-MP iPhone HEIC original, 12-MP edit" \
   "$R process --img $TMP/iphone_edit.png --ref $IPHONE --out $TMP/o4.jpg"
 HEIF_ANCHOR=""
