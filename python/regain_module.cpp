@@ -24,6 +24,7 @@
 #include "regain/process.h"
 #include "regain/report.h"
 #include "regain/train.h"
+#include "util/exit_code.h"
 #include "util/file_io.h"
 #include "util/json_text.h"
 
@@ -39,23 +40,10 @@ py::object& error_type() {
   return *t;
 }
 
-// The CLI's exit code for an error (README "Exit codes"), so scripts can map both the same way.
-int exit_code(ErrorCode c) {
-  switch (c) {
-    case ErrorCode::InvalidInput: return 3;
-    case ErrorCode::Unsupported: return 4;
-    case ErrorCode::TooLarge: return 5;
-    case ErrorCode::NotFound: return 6;
-    case ErrorCode::Io: return 7;
-    case ErrorCode::Internal: return 8;
-  }
-  return 1;
-}
-
 [[noreturn]] void raise(const Error& e) {
   py::object exc = error_type()(valid_utf8(e.message));  // messages may quote bytes from a file
   exc.attr("code") = error_code_name(e.code);
-  exc.attr("exit_code") = exit_code(e.code);
+  exc.attr("exit_code") = exit_code_of(e.code);
   PyErr_SetObject(error_type().ptr(), exc.ptr());
   throw py::error_already_set();
 }

@@ -2,19 +2,16 @@
 
 #include <iostream>
 
+#include "util/exit_code.h"
+
 namespace regain::cli {
 
-int exit_code_for(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::InvalidInput: return kInvalidInput;
-    case ErrorCode::Unsupported: return kUnsupported;
-    case ErrorCode::TooLarge: return kTooLarge;
-    case ErrorCode::NotFound: return kNotFound;
-    case ErrorCode::Io: return kIo;
-    case ErrorCode::Internal: return kInternal;
-  }
-  return kFailure;
-}
+// The codes themselves live in util/exit_code.h (the Python module uses them too).
+static_assert(exit_code_of(ErrorCode::InvalidInput) == kInvalidInput && exit_code_of(ErrorCode::Unsupported) == kUnsupported &&
+              exit_code_of(ErrorCode::TooLarge) == kTooLarge && exit_code_of(ErrorCode::NotFound) == kNotFound &&
+              exit_code_of(ErrorCode::Io) == kIo && exit_code_of(ErrorCode::Internal) == kInternal);
+
+int exit_code_for(const Error& e) { return exit_code_of(e.code); }
 
 int report(const Error& e, const std::string& context) {
   std::cerr << "regain: " << (context.empty() ? "" : context + ": ") << e.message << "\n";
