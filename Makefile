@@ -32,7 +32,7 @@ MODEL_CORPUS = $(CORPUS)/jpeg/seine_sdr_gainmap_srgb.jpg $(CORPUS)/jpeg/paris_ex
   $(CORPUS)/heif/iphone13pro_ios16_apple_v1.heic $(CORPUS)/heif/samsung_s25u_tmap_3ch.heic
 model: build
 	SOURCE_DATE_EPOCH=1796601600 $(BUILD)/regain train --manifest ../shared/train/manifest.json --use train \
-	  --val-use eval-only $(MODEL_CORPUS) --epochs 12 --seed 1 --name regain-default --out models/regain-default.rglm
+	  --val-use eval-only $(MODEL_CORPUS) --epochs 12 --ensemble 3 --seed 1 --name regain-default --out models/regain-default.rglm
 	cmake --build $(BUILD)
 
 # Debian packages from the Release build: regain, libregain-dev, python3-regain (CPack).

@@ -234,7 +234,7 @@ PyResult process(const py::object& edited, const py::object& reference, std::opt
 
 py::object train(const std::vector<py::object>& inputs, const std::optional<std::string>& out,
                  const std::vector<py::object>& val, int epochs, uint64_t seed, const std::optional<std::string>& init,
-                 const std::optional<py::function>& progress, const std::string& name) {
+                 const std::optional<py::function>& progress, const std::string& name, int ensemble) {
   std::vector<TrainPair> pairs, val_pairs;
   py::list skipped;
   // Bytes inputs are named by their place in the list ("inputs[2]", "val[0]").
@@ -257,11 +257,13 @@ py::object train(const std::vector<py::object>& inputs, const std::optional<std:
   TrainOptions opt;
   opt.epochs = epochs;
   opt.seed = seed;
+  opt.ensemble = ensemble;
   if (init) opt.init = take(learned::load_model(*init));
   if (progress) {
     opt.progress = [&](const EpochReport& e) {
       py::gil_scoped_acquire gil;
-      (*progress)(py::dict(py::arg("epoch") = e.epoch, py::arg("epochs") = e.epochs, py::arg("train_abs") = e.train_abs,
+      (*progress)(py::dict(py::arg("epoch") = e.epoch, py::arg("epochs") = e.epochs, py::arg("member") = e.member,
+                           py::arg("members") = e.members, py::arg("train_abs") = e.train_abs,
                            py::arg("val_abs") = e.val_abs, py::arg("val_struc") = e.val_struc, py::arg("seconds") = e.seconds));
     };
   }
@@ -341,8 +343,9 @@ PYBIND11_MODULE(_regain, m) {
         "mode without. `boost`: stops of headroom (default from the scene). `format`: jpeg, heic or avif.");
   m.def("train", &train, py::arg("inputs"), py::arg("out") = py::none(), py::kw_only(),
         py::arg("val") = std::vector<py::object>{}, py::arg("epochs") = 12, py::arg("seed") = 1, py::arg("init") = py::none(),
-        py::arg("progress") = py::none(), py::arg("name") = "custom",
-        "Train the learned predictor on gain-map photos (paths or bytes); writes `out` (.rglm) when given. Returns "
+        py::arg("progress") = py::none(), py::arg("name") = "custom", py::arg("ensemble") = 1,
+        "Train the learned predictor on gain-map photos (paths or bytes); `ensemble` networks are trained and averaged; "
+        "writes `out` (.rglm) when given. Returns "
         "provenance, validation per file and the skipped files with reasons.");
   m.def("_time_decode_cpp", &time_decode_cpp, py::arg("source"), py::arg("runs") = 5);
 }

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "predict/learned_features.h"
+#include "predict/zip_stored.h"
 #include "regain/codec.h"
 #include "regain/evaluate.h"
 #include "regain/learned.h"
@@ -43,6 +45,58 @@ TEST(LearnedModel, RoundTripsExactly) {
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(learned::serialize_model(*back), bytes);
   EXPECT_EQ(back->parameter_count(), m.parameter_count());
+}
+
+// An ensemble file holds every member; its output is the members' mean; a header whose member
+// count disagrees with the weights is refused.
+TEST(LearnedModel, EnsembleAveragesItsMembers) {
+  Model a = learned::new_model(7, {16, 8}), b = learned::new_model(8, {16, 8}), c = learned::new_model(9, {16, 8});
+  for (auto& l : b.layers) std::fill(l.b.begin(), l.b.end(), 0.25f);  // outputs that differ visibly
+  Model e = a;
+  e.members = {b.layers, c.layers};
+  EXPECT_EQ(e.parameter_count(), 3 * a.parameter_count());
+  const auto bytes = learned::serialize_model(e);
+  auto back = learned::parse_model(bytes);
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_EQ(back->members.size(), 2u);
+  EXPECT_EQ(learned::serialize_model(*back), bytes);
+  std::vector<float> x(3000 * learned::kFeatureCount);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0.f, 2.f);
+  for (auto& v : x) v = nd(rng);
+  const size_t n = x.size() / learned::kFeatureCount;
+  std::vector<float> ya(n), yb(n), yc(n), ye(n), ye1(n);
+  learned::forward(a, x.data(), n, ya.data());
+  learned::forward(b, x.data(), n, yb.data());
+  learned::forward(c, x.data(), n, yc.data());
+  learned::forward(*back, x.data(), n, ye.data(), 2);
+  learned::forward(*back, x.data(), n, ye1.data(), 1);
+  // Blocks of rows and single rows (the per-row path) give the same bits.
+  for (size_t i = 0; i < 40; ++i) {
+    float one = 0;
+    learned::forward(a, x.data() + i * learned::kFeatureCount, 1, &one);
+    ASSERT_EQ(one, ya[i]) << "row " << i;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_NEAR(ye[i], (ya[i] + yb[i] + yc[i]) / 3.f, 1e-5f) << i;
+    ASSERT_EQ(ye[i], ye1[i]) << "thread count changed the bits at " << i;
+  }
+  // A member count that does not match the weights, or out of range.
+  uint32_t json_len = 0;
+  std::memcpy(&json_len, bytes.data() + 8, 4);
+  for (int members : {0, 2, 4, learned::kMaxMembers + 1}) {
+    auto j = nlohmann::json::parse(std::string(bytes.begin() + 12, bytes.begin() + 12 + json_len));
+    j["members"] = members;
+    const std::string js = j.dump();
+    std::vector<uint8_t> f(bytes.begin(), bytes.begin() + 8);
+    const uint32_t len = uint32_t(js.size());
+    f.insert(f.end(), reinterpret_cast<const uint8_t*>(&len), reinterpret_cast<const uint8_t*>(&len) + 4);
+    f.insert(f.end(), js.begin(), js.end());
+    f.insert(f.end(), bytes.begin() + 12 + json_len, bytes.end() - 4);
+    const uint32_t crc = gmnet::crc32(f);
+    f.insert(f.end(), reinterpret_cast<const uint8_t*>(&crc), reinterpret_cast<const uint8_t*>(&crc) + 4);
+    EXPECT_FALSE(learned::parse_model(f)) << members << " members";
+  }
 }
 
 TEST(LearnedModel, RefusesDamagedFiles) {
@@ -226,6 +280,62 @@ TEST(Train, ResumedRunEqualsUninterruptedRun) {
   TrainOptions wide = o;
   wide.hidden = {100000};
   EXPECT_FALSE(train_model(pairs, {}, wide));
+  TrainOptions many = o;
+  many.ensemble = learned::kMaxMembers + 1;
+  EXPECT_FALSE(train_model(pairs, {}, many));
+}
+
+// An ensemble run interrupted in its second network resumes to the same model; member 1 is
+// the one-network run with the same seed; fine-tuning keeps the member count.
+TEST(Train, EnsembleResumesAcrossMembers) {
+  std::vector<TrainPair> pairs;
+  for (const char* f : {"jpeg/seine_sdr_gainmap_srgb.jpg", "jpeg/acr17_iso_xmp_3ch_small.jpg"}) {
+    auto p = load_train_pair(test::corpus_bytes(f), f, 384);
+    ASSERT_TRUE(p) << f << ": " << p.error().message;
+    pairs.push_back(std::move(*p));
+  }
+  const auto dir = test::scratch_dir("train_ensemble");
+  TrainOptions o;
+  o.epochs = 2;
+  o.views_per_file = 2;
+  o.pixels_per_view = 400;
+  o.hidden = {16, 8};
+  auto single = train_model(pairs, {pairs[0]}, o);
+  ASSERT_TRUE(single) << single.error().message;
+  o.ensemble = 3;
+  std::vector<std::pair<int, int>> seen;
+  o.progress = [&](const EpochReport& r) { seen.emplace_back(r.member, r.epoch); };
+  auto full = train_model(pairs, {pairs[0]}, o);
+  ASSERT_TRUE(full) << full.error().message;
+  ASSERT_EQ(full->model.members.size(), 2u);
+  EXPECT_EQ(full->history.size(), 6u);
+  EXPECT_EQ(seen, (std::vector<std::pair<int, int>>{{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 1}, {3, 2}}));
+  Model first = full->model;
+  first.members.clear();
+  EXPECT_EQ(learned::serialize_model(first), learned::serialize_model(single->model));
+  // Interrupted in the second network's first epoch, then resumed: the same bytes.
+  o.checkpoint = (dir / "run.ckpt").string();
+  TrainOptions cut = o;
+  cut.progress = [](const EpochReport& r) {
+    if (r.member == 2 && r.epoch == 1 && !r.resumed) throw std::runtime_error("interrupted");
+  };
+  EXPECT_THROW((void)train_model(pairs, {pairs[0]}, cut), std::runtime_error);
+  int resumed = 0;
+  o.progress = [&](const EpochReport& r) { resumed += r.resumed; };
+  auto again = train_model(pairs, {pairs[0]}, o);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(resumed, 3);
+  EXPECT_EQ(learned::serialize_model(again->model), learned::serialize_model(full->model));
+  // Fine-tuning an ensemble tunes every member.
+  TrainOptions tune;
+  tune.epochs = 1;
+  tune.views_per_file = 1;
+  tune.pixels_per_view = 400;
+  tune.init = full->model;
+  auto tuned = train_model(pairs, {}, tune);
+  ASSERT_TRUE(tuned) << tuned.error().message;
+  EXPECT_EQ(tuned->model.members.size(), 2u);
+  EXPECT_EQ(tuned->history.size(), 3u);
 }
 
 // The anchor: the peer pipeline (GMNet with its published weights) on the corpus edited

@@ -6,10 +6,11 @@
 //   "RGLM"  u32 format version (1)  u32 json_len  json  u32 float_count  float32[float_count]
 //   u32 CRC-32 of every preceding byte
 // The JSON names the architecture ("pixel-mlp"), the feature set version, the layer widths,
-// the work size and the guided-upsampling parameters, plus provenance under "info" (training
-// files' count and hash, date, epochs, validation figures). The floats are, in order: the
-// feature means, the feature inverse standard deviations, then per layer the weights
-// (inputs x outputs, output-fastest) and the biases.
+// the work size and the guided-upsampling parameters, the ensemble size ("members", absent =
+// 1), plus provenance under "info" (training files' count and hash, date, epochs, validation
+// figures). The floats are, in order: the feature means, the feature inverse standard
+// deviations, then for each member network in turn, per layer the weights (inputs x outputs,
+// output-fastest) and the biases.
 #pragma once
 #include "regain/export.h"
 #include <cstdint>
@@ -28,6 +29,7 @@ namespace regain::learned {
 
 inline constexpr uint64_t kMaxModelFileBytes = 4ull << 20;  // the shipped budget
 inline constexpr int kMaxLayerWidth = 256;
+inline constexpr int kMaxMembers = 8;
 
 struct Layer {
   int in = 0, out = 0;
@@ -44,6 +46,10 @@ struct REGAIN_API Model {
   float spatial_gain = 1.f;
   std::vector<float> mean, inv_std;  // feature normalisation
   std::vector<Layer> layers;         // ReLU between layers, linear output (log2 gain)
+  // Further networks of the same shape, averaged with `layers` (an ensemble of independently
+  // seeded runs). With a few dozen training photos each run settles on its own arbitrary
+  // local structure; the average keeps what the runs agree on.
+  std::vector<std::vector<Layer>> members;
   nlohmann::json info = nlohmann::json::object();  // provenance
 
   int feature_count() const { return layers.empty() ? 0 : layers.front().in; }
@@ -66,7 +72,8 @@ REGAIN_API Result<void> save_model(const Model& m, const std::filesystem::path& 
 // The model built into the binary (models/regain-default.rglm at build time).
 REGAIN_API std::shared_ptr<const Model> default_model();
 
-// Network output (log2 gain) for n rows of raw (unnormalised) features.
+// Network output (log2 gain) for n rows of raw (unnormalised) features: the mean over the
+// ensemble's members.
 REGAIN_API void forward(const Model& m, const float* features, size_t n, float* out, int threads = 1);
 
 // Applies Model::spatial_gain to work-resolution predictions (median over the lit pixels).

@@ -34,8 +34,9 @@ REGAIN_API Result<TrainPair> load_train_pair(std::span<const uint8_t> file, cons
 
 struct EpochReport {
   int epoch = 0, epochs = 0;
-  double train_abs = 0;             // mean |error| (stops) over the epoch's sampled pixels
-  double val_abs = -1, val_struc = -1;  // -1 without validation files
+  int member = 1, members = 1;      // which network of the ensemble (1-based)
+  double train_abs = 0;             // mean |weighted gain error| (stops) over the epoch's sampled pixels
+  double val_abs = -1, val_struc = -1;  // this member alone, log2 Y at work size; -1 without validation files
   double seconds = 0;
   bool resumed = false;             // this epoch came from a checkpoint
 };
@@ -47,6 +48,7 @@ struct TrainOptions {
   int views_per_file = 6;           // augmented views of each photo per epoch
   int pixels_per_view = 3000;
   std::vector<int> hidden = {128, 64};  // hidden layer widths of a fresh model
+  int ensemble = 1;                 // networks trained one after another (seeds derived from seed), averaged
   double spatial_gain = 0.6;        // Model::spatial_gain of a fresh model
   double lr = 3e-3;                 // peak learning rate (cosine decay to lr/20)
   bool augment = true;

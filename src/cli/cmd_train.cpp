@@ -87,7 +87,7 @@ Runner add_train(CLI::App& app) {
   struct O {
     std::vector<std::string> inputs, val;
     std::string out, init, manifest, use = "train", val_use, checkpoint, name = "custom";
-    int epochs = 12, jobs = 0, views = 6;
+    int epochs = 12, jobs = 0, views = 6, ensemble = 1;
     double val_split = 0;
     uint64_t seed = 1;
     bool json = false, no_augment = false;
@@ -103,6 +103,9 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--val", o->val, "Validation photos or directories (never trained on)");
   cmd->add_option("--val-split", o->val_split, "Hold out this share of the inputs for validation")->check(CLI::Range(0.0, 0.9));
   cmd->add_option("--epochs", o->epochs, "Passes over the photos (default 12)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--ensemble", o->ensemble,
+                  "Train this many networks (seeds derived from --seed) and average them (default 1; with --init, the initial model's count)")
+      ->check(CLI::Range(1, learned::kMaxMembers));
   cmd->add_option("--views", o->views, "Augmented views of each photo per epoch (default 6)")->check(CLI::Range(1, 64));
   cmd->add_option("--jobs", o->jobs, "Threads (default: all cores)")->check(CLI::Range(0, 64));
   cmd->add_option("--seed", o->seed, "Random seed (default 1): same seed, same files, same build -> same model");
@@ -133,6 +136,7 @@ Runner add_train(CLI::App& app) {
     to.seed = o->seed;
     to.jobs = o->jobs;
     to.views_per_file = o->views;
+    to.ensemble = o->ensemble;
     to.augment = !o->no_augment;
     to.checkpoint = o->checkpoint.empty() ? o->out + ".ckpt" : o->checkpoint;
     if (!o->init.empty()) {
@@ -167,6 +171,7 @@ Runner add_train(CLI::App& app) {
     }
     std::cerr << "training on " << train.size() << " photo(s), validating on " << val.size() << "\n";
     to.progress = [&](const EpochReport& r) {
+      if (r.members > 1) std::cerr << "network " << r.member << "/" << r.members << ", ";
       std::cerr << "epoch " << r.epoch << "/" << r.epochs << (r.resumed ? " (checkpoint)" : "") << std::fixed
                 << std::setprecision(3) << ": train " << r.train_abs;
       if (r.val_abs >= 0) std::cerr << ", val abs " << r.val_abs << " struc " << r.val_struc;

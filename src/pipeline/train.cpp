@@ -32,7 +32,20 @@ using learned::Model;
 struct View {
   FeatureImage f;
   std::vector<float> target;  // work resolution
+  std::vector<float> ys;      // the (augmented) SDR's linear luminance, work resolution
 };
+
+// Maps are written with offset 1/64 (so a predicted gain g gives Y = (Y_sdr + 1/64) 2^g - 1/64),
+// but what a viewer sees, and what `regain eval` scores, is the error in log2 Y. A gain error
+// costs d log2(Y_hdr) / dg = (Y_hdr + 1/64) / Y_hdr times as much in log2 Y: ~1 in bright
+// areas, several times more in dark ones. Each pixel's error is weighted by that factor,
+// capped (near-black targets would otherwise dominate) at:
+constexpr float kLogYOffset = 1.f / 64, kMaxWeight = 4.f;
+
+float log_y_weight(float ys, float target) {
+  const float a = (std::max(0.f, ys) + kLogYOffset) * std::exp2(target);
+  return std::clamp(a / std::max(a - kLogYOffset, 1e-6f), 1.f, kMaxWeight);
+}
 
 uint64_t mix(uint64_t a, uint64_t b) {
   uint64_t x = a ^ (b + 0x9E3779B97F4A7C15ull + (a << 6) + (a >> 2));
@@ -41,6 +54,9 @@ uint64_t mix(uint64_t a, uint64_t b) {
   x ^= x >> 29;
   return x;
 }
+
+// Member 0 keeps the run's seed (a one-network run is what it always was).
+uint64_t member_seed(uint64_t seed, int member) { return member == 0 ? seed : mix(seed, 0xE45E0000ull + uint64_t(member)); }
 
 template <class T>
 Image<T> crop(const Image<T>& src, int x0, int y0, int w, int h) {
@@ -120,6 +136,9 @@ View make_view(const TrainPair& p, const Model& m, uint64_t seed, bool augment) 
   v.f = learned::compute_features(work, p.primaries);
   const ImageF t = learned::average_float(gain, work.width, work.height);
   v.target.assign(t.data(), t.data() + t.size());
+  const Vec3 k = luminance_weights(p.primaries);
+  v.ys.resize(v.target.size());
+  for (size_t i = 0; i < v.ys.size(); ++i) v.ys[i] = std::max(0.f, k[0] * work.r[i] + k[1] * work.g[i] + k[2] * work.b[i]);
   return v;
 }
 
@@ -149,9 +168,11 @@ PairScore score_view(const Model& m, const View& v, const std::string& name) {
   std::vector<float> pred(v.target.size());
   learned::forward(m, v.f.x.data(), pred.size(), pred.data(), 1);
   learned::pull_to_median(m, v.f.lit, pred);
+  // In log2 Y, as `regain eval` scores (gains below 0 are clamped as process clamps them).
   std::vector<float> d;
+  auto y_of = [](float ys, float g) { return std::max((ys + kLogYOffset) * std::exp2(g) - kLogYOffset, 1e-6f); };
   for (size_t i = 0; i < pred.size(); ++i)
-    if (v.f.lit[i]) d.push_back(std::max(pred[i], 0.f) - v.target[i]);
+    if (v.f.lit[i]) d.push_back(std::log2(y_of(v.ys[i], std::max(pred[i], 0.f))) - std::log2(y_of(v.ys[i], v.target[i])));
   PairScore s;
   s.name = name;
   if (d.empty()) return s;
@@ -183,7 +204,7 @@ Result<void> save_checkpoint(const Checkpoint& c, const std::string& path) {
   nlohmann::json st = {{"epoch", c.epoch}, {"step", c.adam.step}, {"fingerprint", c.fingerprint}};
   nlohmann::json hist = nlohmann::json::array();
   for (const auto& h : c.history)
-    hist.push_back({{"epoch", h.epoch}, {"train_abs", h.train_abs}, {"val_abs", h.val_abs}, {"val_struc", h.val_struc},
+    hist.push_back({{"epoch", h.epoch}, {"member", h.member}, {"train_abs", h.train_abs}, {"val_abs", h.val_abs}, {"val_struc", h.val_struc},
                     {"seconds", h.seconds}});
   st["history"] = hist;
   mm.info = st;
@@ -238,6 +259,7 @@ Result<Checkpoint> load_checkpoint(const std::string& path) {
     for (const auto& h : st.at("history")) {
       EpochReport r;
       r.epoch = int(std::clamp<int64_t>(h.at("epoch").get<int64_t>(), 0, 100000));
+      r.member = int(std::clamp<int64_t>(h.at("member").get<int64_t>(), 0, learned::kMaxMembers));
       r.train_abs = h.at("train_abs").get<double>();
       r.val_abs = h.at("val_abs").get<double>();
       r.val_struc = h.at("val_struc").get<double>();
@@ -248,7 +270,7 @@ Result<Checkpoint> load_checkpoint(const std::string& path) {
   } catch (const std::exception&) {
     return fail(ErrorCode::InvalidInput, "checkpoint state unreadable");
   }
-  if (c.history.size() != size_t(c.epoch)) return fail(ErrorCode::InvalidInput, "checkpoint history does not match its epoch");
+  if (c.history.size() < size_t(c.epoch)) return fail(ErrorCode::InvalidInput, "checkpoint history does not match its epoch");
   return c;
 }
 
@@ -285,7 +307,15 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
     if (w < 1 || w > learned::kMaxLayerWidth) return fail(ErrorCode::InvalidInput, "hidden widths must be 1..256");
   if (!(opt.lr > 0 && opt.lr < 1) || !(opt.spatial_gain >= 0 && opt.spatial_gain <= 2))
     return fail(ErrorCode::InvalidInput, "learning rate or spatial gain out of range");
+  if (opt.ensemble < 1 || opt.ensemble > learned::kMaxMembers)
+    return fail(ErrorCode::InvalidInput, "ensemble must be 1.." + std::to_string(learned::kMaxMembers) + " networks");
   const int threads = resolve_threads(opt.jobs);
+  // Fine-tuning keeps the initial model's ensemble: each member is tuned from its own weights.
+  const int members = opt.init ? 1 + int(opt.init->members.size()) : opt.ensemble;
+  auto member_start = [&](int k) -> std::vector<learned::Layer> {
+    if (opt.init) return k == 0 ? opt.init->layers : opt.init->members[size_t(k - 1)];
+    return learned::new_model(member_seed(opt.seed, k), opt.hidden).layers;
+  };
 
   // Fingerprint of what is being trained: a checkpoint resumes only the same run.
   uint64_t fp = mix(opt.seed, uint64_t(opt.epochs));
@@ -293,6 +323,7 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
   fp = mix(fp, uint64_t(std::llround(opt.lr * 1e9)));
   fp = mix(fp, uint64_t(std::llround(opt.spatial_gain * 1000)) * 2 + (opt.augment ? 1 : 0));
   for (int w : opt.hidden) fp = mix(fp, uint64_t(w));
+  fp = mix(fp, uint64_t(members));
   if (opt.init) fp = mix(fp, fnv1a64(learned::serialize_model(*opt.init)));
   for (const auto& p : train) fp = mix(fp, p.file_hash);
   char fps[17];
@@ -303,17 +334,22 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
   bool resumed = false;
   if (!opt.checkpoint.empty() && std::filesystem::exists(opt.checkpoint)) {
     auto c = load_checkpoint(opt.checkpoint);
-    if (c && c->fingerprint == ck.fingerprint && c->epoch <= opt.epochs) {
+    // The finished members ride in the checkpoint's model.members, the one in training in
+    // its layers; every epoch of every member so far is in the history.
+    if (c && c->fingerprint == ck.fingerprint && c->epoch <= opt.epochs && int(c->model.members.size()) < members &&
+        c->history.size() == c->model.members.size() * size_t(opt.epochs) + size_t(c->epoch)) {
       ck = std::move(*c);
       resumed = true;
       for (auto& h : ck.history) {
         h.epochs = opt.epochs;
+        h.members = members;
         if (opt.progress) opt.progress(h);
       }
     }
   }
   if (!resumed) {
     ck.model = opt.init ? *opt.init : learned::new_model(opt.seed, opt.hidden);
+    ck.model.members.clear();
     if (!opt.init) {
       ck.model.spatial_gain = float(opt.spatial_gain);
       std::vector<View> plain(train.size());
@@ -341,108 +377,135 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
   const size_t nviews = train.size() * size_t(opt.views_per_file);
   const int chunks_per_view = std::max(1, opt.pixels_per_view / kChunk);
   const size_t rows_per_view = size_t(chunks_per_view) * kChunk;
-  for (int epoch = ck.epoch; epoch < opt.epochs; ++epoch) {
-    const auto t0 = std::chrono::steady_clock::now();
-    // Each view is made and its rows sampled (seeded per view) into its own slot, so only the
-    // sampled rows stay in memory and the result does not depend on the thread count.
-    std::vector<float> X(nviews * rows_per_view * F), T(nviews * rows_per_view);
-    std::vector<uint8_t> has_rows(nviews, 0);
-    parallel_for(int(nviews), threads, [&](int a, int b) {
-      for (int i = a; i < b; ++i) {
-        const size_t pi = size_t(i) / size_t(opt.views_per_file);
-        const uint64_t vseed = mix(mix(opt.seed, uint64_t(epoch) + 1), uint64_t(i));
-        const View v = make_view(train[pi], ck.model, vseed, opt.augment);
-        std::vector<uint32_t> lit;
-        for (size_t k = 0; k < v.target.size(); ++k)
-          if (v.f.lit[k]) lit.push_back(uint32_t(k));
-        if (lit.empty()) continue;
-        std::mt19937_64 vr(mix(vseed, 0x5eed));
-        std::uniform_int_distribution<size_t> pick(0, lit.size() - 1);
-        for (size_t k = 0; k < rows_per_view; ++k) {
-          const uint32_t src = lit[pick(vr)];
-          std::copy_n(&v.f.x[size_t(src) * F], F, &X[(size_t(i) * rows_per_view + k) * F]);
-          T[size_t(i) * rows_per_view + k] = v.target[src];
-        }
-        has_rows[size_t(i)] = 1;
-      }
-    });
-    std::mt19937_64 rng(mix(opt.seed ^ 0x5eed, uint64_t(epoch)));
-    std::vector<uint32_t> order;
-    for (size_t i = 0; i < nviews; ++i)
-      if (has_rows[i])
-        for (int c = 0; c < chunks_per_view; ++c) order.push_back(uint32_t(i * size_t(chunks_per_view) + size_t(c)));
-    const size_t nchunks = order.size();
-    std::shuffle(order.begin(), order.end(), rng);
-    constexpr size_t kRows = size_t(kChunk) * kChunksPerStep;
-    std::vector<float> bx(kRows * F), bt(kRows), bp(kRows), dout(kRows);
-    // Cosine learning-rate decay over the whole run (lr -> lr/20).
-    const double progress = double(epoch) / double(std::max(1, opt.epochs - 1));
-    ck.adam.lr = opt.lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(M_PI * progress)));
-    learned::Gradients g0 = learned::make_gradients(ck.model), g1 = learned::make_gradients(ck.model);
-    double abs_sum = 0, wsum = 0;
-    std::vector<float> e(kChunk), sorted(kChunk);
-    for (size_t s = 0; s + kChunksPerStep <= nchunks; s += kChunksPerStep) {
-      for (int c = 0; c < kChunksPerStep; ++c) {
-        const size_t src = size_t(order[s + size_t(c)]) * kChunk;
-        std::copy_n(&X[src * F], size_t(kChunk) * F, &bx[size_t(c) * kChunk * F]);
-        std::copy_n(&T[src], size_t(kChunk), &bt[size_t(c) * kChunk]);
-      }
-      learned::forward(ck.model, bx.data(), kRows, bp.data(), 1);
-      for (int c = 0; c < kChunksPerStep; ++c) {
-        const size_t o = size_t(c) * kChunk;
-        for (int k = 0; k < kChunk; ++k) e[size_t(k)] = bp[o + size_t(k)] - bt[o + size_t(k)];
-        sorted = e;
-        std::nth_element(sorted.begin(), sorted.begin() + kChunk / 2, sorted.end());
-        const float med = sorted[kChunk / 2];
-        for (int k = 0; k < kChunk; ++k) {
-          const float ek = e[size_t(k)];
-          dout[o + size_t(k)] = (std::clamp((ek - med) / kDelta, -1.f, 1.f) + kLevel * std::clamp(ek / kDelta, -1.f, 1.f)) /
-                                float(kRows);
-          abs_sum += std::abs(ek);
-        }
-      }
-      wsum += double(kRows);
-      g0.zero();
-      g1.zero();
-      const size_t half = kRows / 2;
-      auto second = [&] { learned::accumulate_gradients(ck.model, bx.data() + half * F, dout.data() + half, kRows - half, g1); };
-      if (threads > 1) {
-        std::thread t(second);
-        learned::accumulate_gradients(ck.model, bx.data(), dout.data(), half, g0);
-        t.join();
-      } else {
-        learned::accumulate_gradients(ck.model, bx.data(), dout.data(), half, g0);
-        second();
-      }
-      for (size_t l = 0; l < g0.layers.size(); ++l) {
-        for (size_t i = 0; i < g0.layers[l].w.size(); ++i) g0.layers[l].w[i] += g1.layers[l].w[i];
-        for (size_t i = 0; i < g0.layers[l].b.size(); ++i) g0.layers[l].b[i] += g1.layers[l].b[i];
-      }
-      ck.adam.apply(ck.model, g0);
+  for (;;) {
+    if (ck.epoch == opt.epochs) {  // this member is done: start the next, if any
+      if (ck.model.members.size() + 1 >= size_t(members)) break;
+      ck.model.members.push_back(std::move(ck.model.layers));
+      ck.model.layers = member_start(int(ck.model.members.size()));
+      ck.adam.init(ck.model);
+      ck.epoch = 0;
     }
-    if (!std::isfinite(abs_sum)) return fail(ErrorCode::Internal, "training diverged (non-finite loss)");
-    EpochReport rep;
-    rep.epoch = epoch + 1;
-    rep.epochs = opt.epochs;
-    rep.train_abs = wsum > 0 ? abs_sum / wsum : 0;
-    if (!val_views.empty()) {
-      double a = 0, s = 0;
-      for (size_t i = 0; i < val_views.size(); ++i) {
-        const auto sc = score_view(ck.model, val_views[i], val[i].name);
-        a += sc.abs;
-        s += sc.struc;
+    const int member = int(ck.model.members.size());
+    const uint64_t seed = member_seed(opt.seed, member);
+    // The member alone (its validation figures per epoch).
+    auto alone = [&] {
+      Model one = ck.model;
+      one.members.clear();
+      return one;
+    };
+    for (int epoch = ck.epoch; epoch < opt.epochs; ++epoch) {
+      const auto t0 = std::chrono::steady_clock::now();
+      // Each view is made and its rows sampled (seeded per view) into its own slot, so only the
+      // sampled rows stay in memory and the result does not depend on the thread count.
+      std::vector<float> X(nviews * rows_per_view * F), T(nviews * rows_per_view), Wt(nviews * rows_per_view);
+      std::vector<uint8_t> has_rows(nviews, 0);
+      parallel_for(int(nviews), threads, [&](int a, int b) {
+        for (int i = a; i < b; ++i) {
+          const size_t pi = size_t(i) / size_t(opt.views_per_file);
+          const uint64_t vseed = mix(mix(seed, uint64_t(epoch) + 1), uint64_t(i));
+          const View v = make_view(train[pi], ck.model, vseed, opt.augment);
+          std::vector<uint32_t> lit;
+          for (size_t k = 0; k < v.target.size(); ++k)
+            if (v.f.lit[k]) lit.push_back(uint32_t(k));
+          if (lit.empty()) continue;
+          std::mt19937_64 vr(mix(vseed, 0x5eed));
+          std::uniform_int_distribution<size_t> pick(0, lit.size() - 1);
+          for (size_t k = 0; k < rows_per_view; ++k) {
+            const uint32_t src = lit[pick(vr)];
+            std::copy_n(&v.f.x[size_t(src) * F], F, &X[(size_t(i) * rows_per_view + k) * F]);
+            T[size_t(i) * rows_per_view + k] = v.target[src];
+            Wt[size_t(i) * rows_per_view + k] = log_y_weight(v.ys[src], v.target[src]);
+          }
+          has_rows[size_t(i)] = 1;
+        }
+      });
+      std::mt19937_64 rng(mix(seed ^ 0x5eed, uint64_t(epoch)));
+      std::vector<uint32_t> order;
+      for (size_t i = 0; i < nviews; ++i)
+        if (has_rows[i])
+          for (int c = 0; c < chunks_per_view; ++c) order.push_back(uint32_t(i * size_t(chunks_per_view) + size_t(c)));
+      const size_t nchunks = order.size();
+      std::shuffle(order.begin(), order.end(), rng);
+      constexpr size_t kRows = size_t(kChunk) * kChunksPerStep;
+      std::vector<float> bx(kRows * F), bt(kRows), bw(kRows), bp(kRows), dout(kRows);
+      // Cosine learning-rate decay over the whole run (lr -> lr/20).
+      const double progress = double(epoch) / double(std::max(1, opt.epochs - 1));
+      ck.adam.lr = opt.lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(M_PI * progress)));
+      learned::Gradients g0 = learned::make_gradients(ck.model), g1 = learned::make_gradients(ck.model);
+      double abs_sum = 0, wsum = 0;
+      std::vector<float> e(kChunk), sorted(kChunk);
+      for (size_t s = 0; s + kChunksPerStep <= nchunks; s += kChunksPerStep) {
+        for (int c = 0; c < kChunksPerStep; ++c) {
+          const size_t src = size_t(order[s + size_t(c)]) * kChunk;
+          std::copy_n(&X[src * F], size_t(kChunk) * F, &bx[size_t(c) * kChunk * F]);
+          std::copy_n(&T[src], size_t(kChunk), &bt[size_t(c) * kChunk]);
+          std::copy_n(&Wt[src], size_t(kChunk), &bw[size_t(c) * kChunk]);
+        }
+        learned::forward(ck.model, bx.data(), kRows, bp.data(), 1);
+        for (int c = 0; c < kChunksPerStep; ++c) {
+          const size_t o = size_t(c) * kChunk;
+          for (int k = 0; k < kChunk; ++k) e[size_t(k)] = (bp[o + size_t(k)] - bt[o + size_t(k)]) * bw[o + size_t(k)];
+          sorted = e;
+          std::nth_element(sorted.begin(), sorted.begin() + kChunk / 2, sorted.end());
+          const float med = sorted[kChunk / 2];
+          for (int k = 0; k < kChunk; ++k) {
+            const float ek = e[size_t(k)];
+            dout[o + size_t(k)] = (std::clamp((ek - med) / kDelta, -1.f, 1.f) + kLevel * std::clamp(ek / kDelta, -1.f, 1.f)) *
+                                  bw[o + size_t(k)] / float(kRows);
+            abs_sum += std::abs(ek);
+          }
+        }
+        wsum += double(kRows);
+        g0.zero();
+        g1.zero();
+        const size_t half = kRows / 2;
+        auto second = [&] { learned::accumulate_gradients(ck.model, bx.data() + half * F, dout.data() + half, kRows - half, g1); };
+        if (threads > 1) {
+          std::thread t(second);
+          learned::accumulate_gradients(ck.model, bx.data(), dout.data(), half, g0);
+          t.join();
+        } else {
+          learned::accumulate_gradients(ck.model, bx.data(), dout.data(), half, g0);
+          second();
+        }
+        for (size_t l = 0; l < g0.layers.size(); ++l) {
+          for (size_t i = 0; i < g0.layers[l].w.size(); ++i) g0.layers[l].w[i] += g1.layers[l].w[i];
+          for (size_t i = 0; i < g0.layers[l].b.size(); ++i) g0.layers[l].b[i] += g1.layers[l].b[i];
+        }
+        ck.adam.apply(ck.model, g0);
       }
-      rep.val_abs = a / double(val_views.size());
-      rep.val_struc = s / double(val_views.size());
+      if (!std::isfinite(abs_sum)) return fail(ErrorCode::Internal, "training diverged (non-finite loss)");
+      EpochReport rep;
+      rep.epoch = epoch + 1;
+      rep.epochs = opt.epochs;
+      rep.member = member + 1;
+      rep.members = members;
+      rep.train_abs = wsum > 0 ? abs_sum / wsum : 0;
+      if (!val_views.empty()) {
+        double a = 0, s = 0;
+        const Model one = alone();
+        for (size_t i = 0; i < val_views.size(); ++i) {
+          const auto sc = score_view(one, val_views[i], val[i].name);
+          a += sc.abs;
+          s += sc.struc;
+        }
+        rep.val_abs = a / double(val_views.size());
+        rep.val_struc = s / double(val_views.size());
+      }
+      rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ck.history.push_back(rep);
+      ck.epoch = epoch + 1;
+      if (!opt.checkpoint.empty()) REGAIN_CHECK(save_checkpoint(ck, opt.checkpoint));
+      if (opt.progress) opt.progress(rep);
     }
-    rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    ck.history.push_back(rep);
-    ck.epoch = epoch + 1;
-    if (!opt.checkpoint.empty()) REGAIN_CHECK(save_checkpoint(ck, opt.checkpoint));
-    if (opt.progress) opt.progress(rep);
   }
   TrainOutcome out;
   out.model = ck.model;
+  if (!out.model.members.empty()) {  // finished members first: member 1 in layers
+    out.model.members.push_back(std::move(out.model.layers));
+    out.model.layers = std::move(out.model.members.front());
+    out.model.members.erase(out.model.members.begin());
+  }
   out.history = ck.history;
   for (size_t i = 0; i < val_views.size(); ++i) out.validation.push_back(score_view(out.model, val_views[i], val[i].name));
   return out;
@@ -483,6 +546,7 @@ nlohmann::json training_provenance(const std::string& name, const std::vector<Tr
           {"training_files", train.size()},
           {"training_set_fnv64", hs},
           {"epochs", opt.epochs},
+          {"ensemble", 1 + outcome.model.members.size()},
           {"seed", opt.seed},
           {"augment", opt.augment},
           {"init", opt.init ? opt.init->name("?") : std::string()},

@@ -83,6 +83,8 @@ bool get_float(const nlohmann::json& j, const char* key, double lo, double hi, f
 int max_width(const Model& m) {
   int w = m.feature_count();
   for (const auto& l : m.layers) w = std::max(w, l.out);
+  for (const auto& net : m.members)
+    for (const auto& l : net) w = std::max(w, l.out);
   return w;
 }
 
@@ -91,6 +93,8 @@ int max_width(const Model& m) {
 size_t Model::parameter_count() const {
   size_t n = 0;
   for (const auto& l : layers) n += l.w.size() + l.b.size();
+  for (const auto& net : members)
+    for (const auto& l : net) n += l.w.size() + l.b.size();
   return n;
 }
 
@@ -127,14 +131,19 @@ std::vector<uint8_t> serialize_model(const Model& m) {
   j["work_side"] = m.work_side;
   j["guide"] = {{"radius", m.guide_radius}, {"eps", m.guide_eps}};
   j["spatial_gain"] = m.spatial_gain;
+  if (!m.members.empty()) j["members"] = 1 + m.members.size();
   j["info"] = m.info;
   const std::string js = json_text(j);  // provenance holds file names
   std::vector<float> floats(m.mean.begin(), m.mean.end());
   floats.insert(floats.end(), m.inv_std.begin(), m.inv_std.end());
-  for (const auto& l : m.layers) {
-    floats.insert(floats.end(), l.w.begin(), l.w.end());
-    floats.insert(floats.end(), l.b.begin(), l.b.end());
-  }
+  auto put_net = [&](const std::vector<Layer>& net) {
+    for (const auto& l : net) {
+      floats.insert(floats.end(), l.w.begin(), l.w.end());
+      floats.insert(floats.end(), l.b.begin(), l.b.end());
+    }
+  };
+  put_net(m.layers);
+  for (const auto& net : m.members) put_net(net);
   std::vector<uint8_t> out{'R', 'G', 'L', 'M'};
   put<uint32_t>(out, kFormatVersion);
   put<uint32_t>(out, uint32_t(js.size()));
@@ -199,11 +208,14 @@ Result<Model> parse_model(std::span<const uint8_t> b) {
       !get_float(*guide, "eps", 1e-6, 0.999, m.guide_eps))
     return bad("guide parameters out of range");
   if (j.contains("spatial_gain") && !get_float(j, "spatial_gain", 0.0, 2.0, m.spatial_gain)) return bad("spatial_gain out of range");
+  int members = 1;
+  if (j.contains("members") && !get_int(j, "members", 1, kMaxMembers, members)) return bad("member count out of range");
   if (j.contains("info") && j["info"].is_object()) m.info = j["info"];
   if (widths.front() != kFeatureCount) return bad("input width is not this build's feature count");
   if (widths.back() != 1) return bad("output width must be 1");
-  uint64_t need = 2ull * widths.front();
-  for (size_t k = 0; k + 1 < widths.size(); ++k) need += uint64_t(widths[k]) * widths[k + 1] + widths[k + 1];
+  uint64_t per_net = 0;
+  for (size_t k = 0; k + 1 < widths.size(); ++k) per_net += uint64_t(widths[k]) * widths[k + 1] + widths[k + 1];
+  const uint64_t need = 2ull * widths.front() + uint64_t(members) * per_net;
   if (need != count) return bad("weight count does not match the layers");
   std::vector<float> f(count);
   if (count) std::memcpy(f.data(), body.data() + p, size_t(count) * 4);
@@ -219,13 +231,18 @@ Result<Model> parse_model(std::span<const uint8_t> b) {
   };
   m.mean = take(size_t(widths.front()));
   m.inv_std = take(size_t(widths.front()));
-  for (size_t k = 0; k + 1 < widths.size(); ++k) {
-    Layer l;
-    l.in = widths[k];
-    l.out = widths[k + 1];
-    l.w = take(size_t(l.in) * l.out);
-    l.b = take(size_t(l.out));
-    m.layers.push_back(std::move(l));
+  for (int n = 0; n < members; ++n) {
+    std::vector<Layer> net;
+    for (size_t k = 0; k + 1 < widths.size(); ++k) {
+      Layer l;
+      l.in = widths[k];
+      l.out = widths[k + 1];
+      l.w = take(size_t(l.in) * l.out);
+      l.b = take(size_t(l.out));
+      net.push_back(std::move(l));
+    }
+    if (n == 0) m.layers = std::move(net);
+    else m.members.push_back(std::move(net));
   }
   return m;
 }
@@ -248,17 +265,71 @@ namespace {
 // across a layer's outputs); the default clone keeps the binary portable. The clones use
 // no FMA contraction (-ffp-contract=off for this file), so every CPU gives the same bits.
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-void forward_rows(const Model& m, const float* features, size_t i0, size_t i1, float* out, float* a, float* bb) {
+void forward_rows(const Model& m, const std::vector<Layer>& net, const float* features, size_t i0, size_t i1, float* out,
+                  float* a, float* bb) {
   const int F = m.feature_count();
   for (size_t i = i0; i < i1; ++i) {
     const float* x = features + i * F;
     for (int k = 0; k < F; ++k) a[k] = (x[k] - m.mean[size_t(k)]) * m.inv_std[size_t(k)];
-    for (size_t l = 0; l < m.layers.size(); ++l) {
-      dense(m.layers[l], a, bb, l + 1 < m.layers.size());
+    for (size_t l = 0; l < net.size(); ++l) {
+      dense(net[l], a, bb, l + 1 < net.size());
       std::swap(a, bb);
     }
     out[i] = a[0];
   }
+}
+
+// kBlock rows at a time through layers whose width is a multiple of 16: each 16-output slice
+// keeps the block's sums in registers while the inputs stream past, so every weight is loaded
+// once per block instead of once per row. Each output is still b + x0 w0 + x1 w1 + ... in
+// input order without FMA: bit-identical to forward_rows (and to training's forward).
+constexpr int kBlock = 8;
+
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+void dense_block(const Layer& l, const float* __restrict in, int in_stride, float* __restrict out, int out_stride,
+                 bool relu) {
+  const int no = l.out;
+  for (int j0 = 0; j0 < no; j0 += 16) {
+    float acc[kBlock][16];
+    for (int r = 0; r < kBlock; ++r)
+      for (int t = 0; t < 16; ++t) acc[r][t] = l.b[size_t(j0 + t)];
+    for (int i = 0; i < l.in; ++i) {
+      const float* __restrict w = &l.w[size_t(i) * no + size_t(j0)];
+      for (int r = 0; r < kBlock; ++r) {
+        const float x = in[r * in_stride + i];
+        for (int t = 0; t < 16; ++t) acc[r][t] += x * w[t];
+      }
+    }
+    for (int r = 0; r < kBlock; ++r)
+      for (int t = 0; t < 16; ++t) out[r * out_stride + j0 + t] = relu ? std::max(acc[r][t], 0.f) : acc[r][t];
+  }
+}
+
+// Rows [i0, i1): whole blocks through dense_block where a layer allows it, the rest per row.
+// `a` and `bb` hold kBlock rows of the widest layer each.
+void forward_blocked(const Model& m, const std::vector<Layer>& net, const float* features, size_t i0, size_t i1,
+                     float* out, float* a, float* bb, int W) {
+  const int F = m.feature_count();
+  size_t i = i0;
+  for (; i + kBlock <= i1; i += kBlock) {
+    for (int r = 0; r < kBlock; ++r) {
+      const float* x = features + (i + size_t(r)) * F;
+      float* ar = a + size_t(r) * W;
+      for (int k = 0; k < F; ++k) ar[k] = (x[k] - m.mean[size_t(k)]) * m.inv_std[size_t(k)];
+    }
+    float *cur = a, *nxt = bb;
+    for (size_t l = 0; l < net.size(); ++l) {
+      const bool relu = l + 1 < net.size();
+      if (net[l].out % 16 == 0) {
+        dense_block(net[l], cur, W, nxt, W, relu);
+      } else {
+        for (int r = 0; r < kBlock; ++r) dense(net[l], cur + size_t(r) * W, nxt + size_t(r) * W, relu);
+      }
+      std::swap(cur, nxt);
+    }
+    for (int r = 0; r < kBlock; ++r) out[i + size_t(r)] = cur[size_t(r) * W];
+  }
+  forward_rows(m, net, features, i, i1, out, a, bb);
 }
 }  // namespace
 
@@ -267,8 +338,18 @@ void forward(const Model& m, const float* features, size_t n, float* out, int th
   constexpr size_t kChunk = 512;
   const int chunks = int((n + kChunk - 1) / kChunk);
   parallel_for(chunks, threads, [&](int c0, int c1) {
-    std::vector<float> a(static_cast<size_t>(W)), bb(static_cast<size_t>(W));
-    forward_rows(m, features, size_t(c0) * kChunk, std::min(n, size_t(c1) * kChunk), out, a.data(), bb.data());
+    std::vector<float> a(size_t(W) * kBlock), bb(size_t(W) * kBlock);
+    const size_t i0 = size_t(c0) * kChunk, i1 = std::min(n, size_t(c1) * kChunk);
+    forward_blocked(m, m.layers, features, i0, i1, out, a.data(), bb.data(), W);
+    if (m.members.empty()) return;
+    // Members summed in a fixed order, then averaged: the same bits for any thread count.
+    std::vector<float> more(i1 - i0);
+    for (const auto& net : m.members) {
+      forward_blocked(m, net, features + i0 * size_t(m.feature_count()), 0, i1 - i0, more.data(), a.data(), bb.data(), W);
+      for (size_t i = i0; i < i1; ++i) out[i] += more[i - i0];
+    }
+    const float inv = 1.f / float(1 + m.members.size());
+    for (size_t i = i0; i < i1; ++i) out[i] *= inv;
   });
 }
 
