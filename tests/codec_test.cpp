@@ -309,6 +309,39 @@ TEST(Png, RoundTrip8Widens) {
   }
 }
 
+// decode_png8 reads 8-bit files straight into 8-bit rows: the same pixels as decode_png +
+// png_to_8bit for every layout and depth, and the same refusals.
+TEST(Png, Decode8MatchesTheWideningPath) {
+  std::vector<std::vector<uint8_t>> files;
+  for (int c : {1, 3, 4}) {
+    auto a = encode_png8(pattern8(29, 13, c), {});
+    auto b = encode_png16(pattern16(29, 13, c));
+    ASSERT_TRUE(a && b);
+    files.push_back(*a);
+    files.push_back(*b);
+  }
+  for (const auto& f : files)
+    for (int want : {1, 3}) {
+      auto wide = decode_png(f);
+      auto narrow = decode_png8(f, want);
+      ASSERT_TRUE(wide && narrow) << narrow.error().message;
+      const Image8 ref = png_to_8bit(*wide, want);
+      EXPECT_TRUE(narrow->pixels.channels() == want && narrow->pixels.width() == 29 &&
+                  std::equal(ref.data(), ref.data() + ref.size(), narrow->pixels.data()));
+      EXPECT_EQ(narrow->bit_depth, wide->bit_depth);
+      EXPECT_EQ(narrow->source_channels, wide->pixels.channels());
+    }
+  for (size_t n : {size_t(0), size_t(8), size_t(40), files[1].size() / 2}) {
+    EXPECT_FALSE(decode_png8(std::span<const uint8_t>(files[1].data(), n), 3)) << n;
+  }
+  Limits small;
+  small.max_pixels = 100;
+  auto big = decode_png8(files[0], 3, small);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, ErrorCode::TooLarge);
+  EXPECT_FALSE(decode_png8(files[0], 2));
+}
+
 TEST(Png, RejectsBadEncoderInput) {
   EXPECT_FALSE(encode_png16(Image16()));
   EXPECT_FALSE(encode_png8(Image8(4, 4, 5)));

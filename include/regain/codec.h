@@ -62,6 +62,17 @@ struct PngImage {
 REGAIN_API Result<PngImage> decode_png(ByteView png, const Limits& limits = {});
 // The first `channels` (1 or 3) samples of each pixel, rounded to 8 bits.
 REGAIN_API Image8 png_to_8bit(const PngImage& png, int channels);
+// decode_png + png_to_8bit with the same pixels, but an 8-bit file is read straight into
+// 8-bit rows (no 16-bit copy of the image).
+struct PngImage8 {
+  Image8 pixels;            // `channels` channels
+  int bit_depth = 8;        // as stored
+  int source_channels = 0;  // after palette expansion, before the channel selection
+  std::optional<Cicp> cicp;
+  std::vector<uint8_t> icc;
+  std::optional<double> gamma;
+};
+REGAIN_API Result<PngImage8> decode_png8(ByteView png, int channels, const Limits& limits = {});
 // 1 or 3 (or 4) channel, 8- or 16-bit source data. Filtered and deflated on all cores.
 REGAIN_API Result<Bytes> encode_png16(const Image16& img, const std::optional<Cicp>& cicp = {},
                            std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);

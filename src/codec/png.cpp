@@ -304,7 +304,19 @@ Result<Bytes> encode_png(const Image<T>& img, int depth, const Cicp* cicp,
 
 }  // namespace
 
-Result<PngImage> decode_png(ByteView bytes, const Limits& limits) {
+namespace {
+
+struct PngMeta {
+  int bit_depth = 8;
+  std::optional<Cicp> cicp;
+  std::vector<uint8_t> icc;
+  std::optional<double> gamma;
+};
+
+// Header, limits, then the rows into the buffer `rows_for(ctx)` allocates once the size and
+// layout are known (so no pixel memory exists before the limit check), then the metadata.
+template <class RowsFor>
+Result<PngMeta> read_png(ByteView bytes, const Limits& limits, RowsFor&& rows_for) {
   if (bytes.size() > limits.max_file_bytes)
     return fail(ErrorCode::TooLarge, "PNG file is over the size limit");
   if (bytes.size() < 8 || png_sig_cmp(bytes.data(), 0, 8) != 0)
@@ -326,29 +338,88 @@ Result<PngImage> decode_png(ByteView bytes, const Limits& limits) {
                                            std::to_string(c.height) + ", over the pixel limit");
     case Phase::LibError: return fail(ErrorCode::InvalidInput, std::string("PNG: ") + c.message);
   }
-
-  PngImage result;
-  result.bit_depth = c.stored_depth;
-  result.pixels = Image16(int(c.width), int(c.height), c.out_channels);
-  std::vector<png_bytep> rows(c.height);
-  for (png_uint_32 y = 0; y < c.height; ++y)
-    rows[y] = reinterpret_cast<png_bytep>(result.pixels.row(int(y)));
+  std::vector<png_bytep> rows = rows_for(c);
   if (rows_phase(&c, rows.data()) != Phase::Ok)
     return fail(ErrorCode::InvalidInput, std::string("PNG: ") + c.message);
-  if (c.eight_bit)
-    for (png_uint_32 y = 0; y < c.height; ++y)
-      widen_row(result.pixels.row(int(y)), result.pixels.row_elems());
 
-  if (c.have_cicp) result.cicp = Cicp{c.cicp[0], c.cicp[1], c.cicp[2], c.cicp[3]};
+  PngMeta m;
+  m.bit_depth = c.stored_depth;
+  if (c.have_cicp) m.cicp = Cicp{c.cicp[0], c.cicp[1], c.cicp[2], c.cicp[3]};
   png_charp name = nullptr;
   int compression = 0;
   png_bytep profile = nullptr;
   png_uint_32 profile_len = 0;
   if (png_get_iCCP(c.png, c.info, &name, &compression, &profile, &profile_len) && profile)
-    result.icc.assign(profile, profile + profile_len);
+    m.icc.assign(profile, profile + profile_len);
   double gamma = 0;
-  if (png_get_gAMA(c.png, c.info, &gamma) && gamma > 0) result.gamma = gamma;
+  if (png_get_gAMA(c.png, c.info, &gamma) && gamma > 0) m.gamma = gamma;
+  return m;
+}
+
+}  // namespace
+
+Result<PngImage> decode_png(ByteView bytes, const Limits& limits) {
+  PngImage result;
+  bool eight_bit = false;
+  REGAIN_TRY(meta, read_png(bytes, limits, [&](const ReadCtx& c) {
+    result.pixels = Image16(int(c.width), int(c.height), c.out_channels);
+    eight_bit = c.eight_bit;
+    std::vector<png_bytep> rows(c.height);
+    for (png_uint_32 y = 0; y < c.height; ++y) rows[y] = reinterpret_cast<png_bytep>(result.pixels.row(int(y)));
+    return rows;
+  }));
+  if (eight_bit)
+    for (int y = 0; y < result.pixels.height(); ++y) widen_row(result.pixels.row(y), result.pixels.row_elems());
+  result.bit_depth = meta.bit_depth;
+  result.cicp = meta.cicp;
+  result.icc = std::move(meta.icc);
+  result.gamma = meta.gamma;
   return result;
+}
+
+Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits) {
+  if (channels != 1 && channels != 3) return fail(ErrorCode::InvalidInput, "decode_png8: 1 or 3 channels");
+  // 8-bit files are read straight into 8-bit rows: no 16-bit copy (72 MB at 12 MP).
+  Image8 px;
+  bool eight_bit = false;
+  Image16 wide;
+  REGAIN_TRY(meta, read_png(bytes, limits, [&](const ReadCtx& c) {
+    eight_bit = c.eight_bit;
+    std::vector<png_bytep> rows(c.height);
+    if (eight_bit) {
+      px = Image8(int(c.width), int(c.height), c.out_channels);
+      for (png_uint_32 y = 0; y < c.height; ++y) rows[y] = px.row(int(y));
+    } else {
+      wide = Image16(int(c.width), int(c.height), c.out_channels);
+      for (png_uint_32 y = 0; y < c.height; ++y) rows[y] = reinterpret_cast<png_bytep>(wide.row(int(y)));
+    }
+    return rows;
+  }));
+  PngImage8 out;
+  out.bit_depth = meta.bit_depth;
+  out.cicp = meta.cicp;
+  out.icc = std::move(meta.icc);
+  out.gamma = meta.gamma;
+  if (!eight_bit) {
+    PngImage p;
+    p.pixels = std::move(wide);
+    p.bit_depth = meta.bit_depth;
+    out.pixels = png_to_8bit(p, channels);
+    out.source_channels = p.pixels.channels();
+    return out;
+  }
+  out.source_channels = px.channels();
+  if (px.channels() == channels) {
+    out.pixels = std::move(px);
+    return out;
+  }
+  // Alpha dropped / gray repeated: the first `channels` samples, as png_to_8bit takes them.
+  const int c = px.channels();
+  out.pixels = Image8(px.width(), px.height(), channels);
+  const size_t n = size_t(px.width()) * px.height();
+  for (size_t i = 0; i < n; ++i)
+    for (int k = 0; k < channels; ++k) out.pixels.data()[i * channels + k] = px.data()[i * c + std::min(k, c - 1)];
+  return out;
 }
 
 Result<Bytes> encode_png16(const Image16& img, const std::optional<Cicp>& cicp,

@@ -2,6 +2,7 @@
 // The SDR base in the output is the user's edited image: a JPEG is carried byte for byte
 // (only metadata segments change), anything else is encoded once at high quality.
 #include <chrono>
+#include <future>
 
 #include "container/exif.h"
 #include "regain/icc.h"
@@ -61,11 +62,11 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     REGAIN_TRY(px, decode_jpeg(jr.primary_bytes, limits, 3));
     e.pixels = std::move(px);
   } else if (t == FileType::Png) {
-    REGAIN_TRY(png, decode_png(bytes, limits));
-    if (png.pixels.channels() < 3) return fail(ErrorCode::Unsupported, "the edited image must be RGB");
+    REGAIN_TRY(png, decode_png8(bytes, 3, limits));
+    if (png.source_channels < 3) return fail(ErrorCode::Unsupported, "the edited image must be RGB");
     if (png.bit_depth != 8) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
-    e.pixels = png_to_8bit(png, 3);
-    e.icc = png.icc;
+    e.pixels = std::move(png.pixels);
+    e.icc = std::move(png.icc);
   } else {
     return fail(ErrorCode::Unsupported, std::string("the edited image must be a JPEG or PNG, not ") + file_type_name(t));
   }
@@ -119,7 +120,16 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
                                     const ProcessOptions& opt) {
   const auto t0 = Clock::now();
   std::vector<std::string> warnings;
-  REGAIN_TRY(e, load_edited(edited_bytes, opt.limits, warnings));
+  // The edit decodes on its own thread while the original decodes here: the two are
+  // independent, and a PNG edit's inflate is one serial stream (12-MP iPhone HEIC original +
+  // PNG edit: 1.65 -> 1.4 s). The edit's error wins when both fail.
+  std::optional<Result<RefRenditions>> original;
+  std::vector<std::string> edit_warnings;
+  auto edit_job = std::async(reference ? std::launch::async : std::launch::deferred,
+                             [&] { return load_edited(edited_bytes, opt.limits, edit_warnings); });
+  if (reference) original = load_reference(*reference, opt.limits);
+  REGAIN_TRY(e, edit_job.get());
+  warnings = std::move(edit_warnings);
   if (cancelled(opt)) return tl::unexpected(cancelled_error());
   if (!e.icc_known) warnings.push_back("unrecognised ICC profile: gain computed in its own RGB space");
   const double load_ms = ms_since(t0);
@@ -138,8 +148,8 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   double boost = 0;
   std::string boost_reason;
   if (reference) {
-    REGAIN_TRY(ref, reference_gain(e.pixels, e.orientation, e.primaries, *reference, predictor, po, opt.limits,
-                                   opt.cancel));
+    if (!*original) return tl::unexpected(original->error());
+    REGAIN_TRY(ref, reference_gain(e.pixels, e.orientation, e.primaries, std::move(**original), predictor, po, opt.cancel));
     for (auto& w : ref.warnings) warnings.push_back(w);
     alignment = ref.alignment;
     if (ref.used) {

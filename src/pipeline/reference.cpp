@@ -32,21 +32,6 @@ constexpr float kOffset = 1.0f / 64;  // keeps log ratios finite near black
 // (200-MP edits) trade that for memory.
 constexpr double kAnalysisPixels = 16.0e6;
 
-struct RefRenditions {
-  Image8 sdr8;      // for alignment, displayed orientation
-  ImageF sdr_lin;   // linear SDR luminance (gain-map references)
-  ImageF hdr_lum;   // linear HDR luminance, 1.0 = SDR white (HDR-only references)
-  // Gain (HDR over SDR luminance, linear) at the original's full resolution (gain-map
-  // references). Warping the ratio itself keeps it exact wherever the edit samples whole
-  // pixels, and between pixels it averages gains linearly: a log-domain average would
-  // under-state a highlight's gain at its edge (a dim rim round every highlight), 0.9 dB
-  // PU21 on a resized full-resolution map (acr17, `regain eval`).
-  ImageF gain;
-  bool hdr_only = false;
-  double headroom = 0;
-  double pixels_per_map_pixel = 2;  // the original's gain-map density (HDR-only: 2)
-};
-
 ImageF luminance(const ImageF& rgb, Primaries p) {
   const Vec3 w = luminance_weights(p);
   ImageF out(rgb.width(), rgb.height(), 1);
@@ -63,6 +48,8 @@ ImageF luminance8(const Image8& rgb, Primaries p) {
     out.data()[i] = w[0] * lut[rgb.data()[3 * i]] + w[1] * lut[rgb.data()[3 * i + 1]] + w[2] * lut[rgb.data()[3 * i + 2]];
   return out;
 }
+
+}  // namespace
 
 Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limits& limits) {
   RefRenditions r;
@@ -137,6 +124,8 @@ Result<RefRenditions> load_reference(std::span<const uint8_t> bytes, const Limit
   }
   return fail(ErrorCode::Unsupported, std::string("reference must be a gain-map JPEG/HEIC/AVIF or an HDR image, not ") + file_type_name(t));
 }
+
+namespace {
 
 // Samples `src` (reference pixels) at each map pixel of the edited frame (edges replicated;
 // what lies outside the original is decided geometrically by outside_mask).
@@ -285,12 +274,10 @@ ImageF push_pull(const ImageF& v, const ImageF& known) {
 }  // namespace
 
 Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, Primaries primaries,
-                                        std::span<const uint8_t> reference, const Predictor& predictor,
-                                        const PredictOptions& popt, const Limits& limits,
+                                        RefRenditions ref, const Predictor& predictor, const PredictOptions& popt,
                                         const std::atomic<bool>* cancel) {
   auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
   ReferenceOutcome out;
-  REGAIN_TRY(ref, load_reference(reference, limits));
   if (cancelled()) return fail(ErrorCode::Internal, "cancelled");
   out.reference_headroom = ref.headroom;
   // Displayed orientation; no copy when the edit is stored upright (the usual case: 38 MB at 12 MP).
