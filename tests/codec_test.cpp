@@ -787,9 +787,9 @@ TEST(ParallelDeflate, OneStreamIsValidAndThreadIndependent) {
     all.insert(all.end(), bands[b].begin(), bands[b].end());
   }
   auto src = [&](int b, std::vector<uint8_t>& raw) { raw = bands[size_t(b)]; };
-  for (int level : {2, 9}) {
-    auto one = deflate_one_stream(int(bands.size()), level, src, 1);
-    auto two = deflate_one_stream(int(bands.size()), level, src, 2);
+  for (DeflateMode mode : {DeflateMode{2, false}, DeflateMode{9, false}, DeflateMode{1, true}}) {
+    auto one = deflate_one_stream(int(bands.size()), mode, src, 1);
+    auto two = deflate_one_stream(int(bands.size()), mode, src, 2);
     ASSERT_TRUE(one && two);
     EXPECT_EQ(*one, *two);
     std::vector<uint8_t> stream;
@@ -799,7 +799,7 @@ TEST(ParallelDeflate, OneStreamIsValidAndThreadIndependent) {
     ASSERT_EQ(uncompress(back.data(), &n, stream.data(), uLong(stream.size())), Z_OK);
     back.resize(n);
     EXPECT_EQ(back, all);
-    auto each = deflate_each(int(bands.size()), level, src, 2);
+    auto each = deflate_each(int(bands.size()), mode, src, 2);
     ASSERT_TRUE(each);
     for (size_t b = 0; b < bands.size(); ++b) {
       std::vector<uint8_t> out(bands[b].size() + 16);
@@ -809,7 +809,7 @@ TEST(ParallelDeflate, OneStreamIsValidAndThreadIndependent) {
       EXPECT_EQ(out, bands[b]);
     }
   }
-  EXPECT_FALSE(deflate_one_stream(0, 2, src));
+  EXPECT_FALSE(deflate_one_stream(0, DeflateMode{}, src));
 }
 
 TEST(ParallelDeflate, ManyBandPngAndTiffRoundTrip) {

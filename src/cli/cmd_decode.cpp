@@ -20,7 +20,7 @@ Runner add_decode(CLI::App& app) {
   cmd->add_option("--headroom", o->headroom, "Display headroom in stops (default: the file's full alternate headroom)")
       ->check(CLI::Range(0.0, 30.0));
   cmd->add_flag("--sdr", o->sdr, "Write the SDR base instead (8-bit PNG or the JPEG bytes)");
-  cmd->add_flag("--small", o->small, "Smallest file (zlib level 9) instead of the fast default (level 2, all cores)");
+  cmd->add_flag("--small", o->small, "Smallest file (zlib level 9, EXR ZIP) instead of the fast default (run-length / level 2 / PIZ, all cores)");
   return [=]() -> int {
     auto bytes = read_input(o->file);
     if (!bytes) return report(bytes.error());

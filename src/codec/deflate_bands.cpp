@@ -19,10 +19,10 @@ struct Band {
 // raw: true = headerless deflate (a piece of one stream), ended by a sync flush unless last.
 // `scratch`: the worst-case output buffer, reused across bands; the band keeps only its bytes
 // (a 200-MP PNG has 600 bands: 600 worst-case buffers would be another 600 MB).
-std::optional<std::string> deflate_band(const std::vector<uint8_t>& in, int level, bool raw, bool last, Band& out,
+std::optional<std::string> deflate_band(const std::vector<uint8_t>& in, DeflateMode mode, bool raw, bool last, Band& out,
                                         std::vector<uint8_t>& scratch) {
   z_stream z{};
-  if (deflateInit2(&z, level, Z_DEFLATED, raw ? -15 : 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&z, mode.level, Z_DEFLATED, raw ? -15 : 15, 8, mode.rle ? Z_RLE : Z_DEFAULT_STRATEGY) != Z_OK)
     return "deflateInit2 failed";
   // deflateBound covers a finished stream; a sync flush adds an empty stored block (5 bytes).
   scratch.resize(deflateBound(&z, uLong(in.size())) + 16);
@@ -41,7 +41,7 @@ std::optional<std::string> deflate_band(const std::vector<uint8_t>& in, int leve
   return std::nullopt;
 }
 
-Result<std::vector<Band>> run(int bands, int level, bool one_stream, const BandSource& source, int threads) {
+Result<std::vector<Band>> run(int bands, DeflateMode mode, bool one_stream, const BandSource& source, int threads) {
   if (bands <= 0) return fail(ErrorCode::InvalidInput, "deflate: nothing to compress");
   std::vector<Band> out(static_cast<size_t>(bands));
   std::vector<std::optional<std::string>> errors(static_cast<size_t>(bands));
@@ -50,7 +50,7 @@ Result<std::vector<Band>> run(int bands, int level, bool one_stream, const BandS
     for (int b = b0; b < b1; ++b) {
       source(b, raw);
       if (raw.size() > 0x7fffffffu) errors[size_t(b)] = "band too large";
-      else errors[size_t(b)] = deflate_band(raw, level, one_stream, b == bands - 1, out[size_t(b)], scratch);
+      else errors[size_t(b)] = deflate_band(raw, mode, one_stream, b == bands - 1, out[size_t(b)], scratch);
     }
   });
   for (auto& e : errors)
@@ -64,14 +64,15 @@ void put_be32(std::vector<uint8_t>& v, uint32_t x) {
 
 }  // namespace
 
-Result<std::vector<std::vector<uint8_t>>> deflate_one_stream(int bands, int level, const BandSource& source,
+Result<std::vector<std::vector<uint8_t>>> deflate_one_stream(int bands, DeflateMode mode, const BandSource& source,
                                                              int threads) {
-  REGAIN_TRY(parts, run(bands, level, true, source, threads));
+  REGAIN_TRY(parts, run(bands, mode, true, source, threads));
   uint32_t adler = parts[0].adler;
   for (size_t i = 1; i < parts.size(); ++i)
     adler = uint32_t(adler32_combine(adler, parts[i].adler, z_off_t(parts[i].raw_size)));
   // zlib header (RFC 1950): deflate with a 32 KB window, FLEVEL from the level, FCHECK.
   const uint8_t cmf = 0x78;
+  const int level = mode.level;
   uint8_t flg = uint8_t((level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3) << 6);
   flg = uint8_t(flg + (31 - (cmf * 256 + flg) % 31) % 31);
   std::vector<std::vector<uint8_t>> out(parts.size());
@@ -84,8 +85,8 @@ Result<std::vector<std::vector<uint8_t>>> deflate_one_stream(int bands, int leve
   return out;
 }
 
-Result<std::vector<std::vector<uint8_t>>> deflate_each(int bands, int level, const BandSource& source, int threads) {
-  REGAIN_TRY(parts, run(bands, level, false, source, threads));
+Result<std::vector<std::vector<uint8_t>>> deflate_each(int bands, DeflateMode mode, const BandSource& source, int threads) {
+  REGAIN_TRY(parts, run(bands, mode, false, source, threads));
   std::vector<std::vector<uint8_t>> out(parts.size());
   for (size_t i = 0; i < parts.size(); ++i) out[i] = std::move(parts[i].bytes);
   return out;

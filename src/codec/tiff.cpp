@@ -346,7 +346,7 @@ Result<Bytes> encode(const Image<T>& img, std::span<const uint8_t> icc, Effort e
     // same sample of the pixel to its left, modulo 2^bits, in the file's byte order, which
     // libtiff makes the host's) and deflate run per strip on all cores; libtiff writes the
     // finished strips.
-    auto z = deflate_each(strips, level, [&](int k, std::vector<uint8_t>& raw) {
+    auto z = deflate_each(strips, DeflateMode{level, false}, [&](int k, std::vector<uint8_t>& raw) {
       const int y0 = k * int(rps), y1 = std::min(img.height(), y0 + int(rps));
       raw.resize(row_bytes * size_t(y1 - y0));
       for (int y = y0; y < y1; ++y) {
