@@ -71,11 +71,22 @@ TEST(LearnedModel, EnsembleAveragesItsMembers) {
   learned::forward(c, x.data(), n, yc.data());
   learned::forward(*back, x.data(), n, ye.data(), 2);
   learned::forward(*back, x.data(), n, ye1.data(), 1);
-  // Blocks of rows and single rows (the per-row path) give the same bits.
+  // Blocks of rows and single rows (the per-row path) give the same bits, also for the
+  // shipped shape (several 16-output slices per layer).
   for (size_t i = 0; i < 40; ++i) {
     float one = 0;
     learned::forward(a, x.data() + i * learned::kFeatureCount, 1, &one);
     ASSERT_EQ(one, ya[i]) << "row " << i;
+  }
+  {
+    const Model wide = learned::new_model(10, {128, 64});
+    std::vector<float> yw(n);
+    learned::forward(wide, x.data(), n, yw.data(), 2);
+    for (size_t i = 0; i < 40; ++i) {
+      float one = 0;
+      learned::forward(wide, x.data() + i * learned::kFeatureCount, 1, &one);
+      ASSERT_EQ(one, yw[i]) << "row " << i;
+    }
   }
   for (size_t i = 0; i < n; ++i) {
     ASSERT_NEAR(ye[i], (ya[i] + yb[i] + yc[i]) / 3.f, 1e-5f) << i;
@@ -313,6 +324,17 @@ TEST(Train, EnsembleResumesAcrossMembers) {
   Model first = full->model;
   first.members.clear();
   EXPECT_EQ(learned::serialize_model(first), learned::serialize_model(single->model));
+  // Each network trains alone: the third is a single run with its member seed.
+  TrainOptions o3 = o;
+  o3.ensemble = 1;
+  o3.seed = ensemble_member_seed(o.seed, 2);
+  o3.progress = nullptr;
+  auto third = train_model(pairs, {pairs[0]}, o3);
+  ASSERT_TRUE(third) << third.error().message;
+  Model m3 = full->model;
+  m3.layers = m3.members[1];
+  m3.members.clear();
+  EXPECT_EQ(learned::serialize_model(m3), learned::serialize_model(third->model));
   // Interrupted in the second network's first epoch, then resumed: the same bytes.
   o.checkpoint = (dir / "run.ckpt").string();
   TrainOptions cut = o;
@@ -336,6 +358,13 @@ TEST(Train, EnsembleResumesAcrossMembers) {
   ASSERT_TRUE(tuned) << tuned.error().message;
   EXPECT_EQ(tuned->model.members.size(), 2u);
   EXPECT_EQ(tuned->history.size(), 3u);
+  // A model that could not be loaded again is refused before training.
+  TrainOptions huge;
+  huge.hidden = {256, 256, 256, 256, 256, 256};
+  huge.ensemble = 4;
+  auto too_big = train_model(pairs, {}, huge);
+  ASSERT_FALSE(too_big);
+  EXPECT_NE(too_big.error().message.find("4 MB"), std::string::npos) << too_big.error().message;
 }
 
 // The anchor: the peer pipeline (GMNet with its published weights) on the corpus edited

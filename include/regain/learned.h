@@ -75,6 +75,10 @@ REGAIN_API std::shared_ptr<const Model> default_model();
 // Network output (log2 gain) for n rows of raw (unnormalised) features: the mean over the
 // ensemble's members.
 REGAIN_API void forward(const Model& m, const float* features, size_t n, float* out, int threads = 1);
+// One network alone (`net`: m.layers or one of m.members; normalisation from m): what each
+// member of an ensemble is trained on, independently of the others.
+REGAIN_API void forward_network(const Model& m, const std::vector<Layer>& net, const float* features, size_t n,
+                                float* out, int threads = 1);
 
 // Applies Model::spatial_gain to work-resolution predictions (median over the lit pixels).
 REGAIN_API void pull_to_median(const Model& m, const std::vector<uint8_t>& lit, std::vector<float>& pred);

@@ -48,7 +48,9 @@ struct TrainOptions {
   int views_per_file = 6;           // augmented views of each photo per epoch
   int pixels_per_view = 3000;
   std::vector<int> hidden = {128, 64};  // hidden layer widths of a fresh model
-  int ensemble = 1;                 // networks trained one after another (seeds derived from seed), averaged
+  // Networks trained one after another, each alone with its own seed (ensemble_member_seed),
+  // then averaged: an ensemble equals that many single runs.
+  int ensemble = 1;
   double spatial_gain = 0.6;        // Model::spatial_gain of a fresh model
   double lr = 3e-3;                 // peak learning rate (cosine decay to lr/20)
   bool augment = true;
@@ -67,6 +69,10 @@ struct TrainOutcome {
   std::vector<EpochReport> history;
   std::vector<PairScore> validation;  // final, per validation file
 };
+
+// The seed network k (0-based) of an ensemble trains with: network k of a run with `seed`
+// equals the single network of a run with this seed.
+REGAIN_API uint64_t ensemble_member_seed(uint64_t seed, int member);
 
 REGAIN_API Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std::vector<TrainPair>& val,
                                  const TrainOptions& opt);

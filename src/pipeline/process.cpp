@@ -3,6 +3,7 @@
 // (only metadata segments change), anything else is encoded once at high quality.
 #include <chrono>
 #include <future>
+#include <system_error>
 
 #include "container/exif.h"
 #include "regain/icc.h"
@@ -122,11 +123,16 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   std::vector<std::string> warnings;
   // The edit decodes on its own thread while the original decodes here: the two are
   // independent, and a PNG edit's inflate is one serial stream (12-MP iPhone HEIC original +
-  // PNG edit: 1.65 -> 1.4 s). The edit's error wins when both fail.
+  // PNG edit: 1.78 -> 1.49 s). The edit's error wins when both fail.
   std::optional<Result<RefRenditions>> original;
   std::vector<std::string> edit_warnings;
-  auto edit_job = std::async(reference ? std::launch::async : std::launch::deferred,
-                             [&] { return load_edited(edited_bytes, opt.limits, edit_warnings); });
+  auto load_edit = [&] { return load_edited(edited_bytes, opt.limits, edit_warnings); };
+  decltype(std::async(std::launch::deferred, load_edit)) edit_job;
+  try {
+    edit_job = std::async(reference ? std::launch::async : std::launch::deferred, load_edit);
+  } catch (const std::system_error&) {  // no thread to be had: decode one after the other
+    edit_job = std::async(std::launch::deferred, load_edit);
+  }
   if (reference) original = load_reference(*reference, opt.limits);
   REGAIN_TRY(e, edit_job.get());
   warnings = std::move(edit_warnings);

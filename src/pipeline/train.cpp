@@ -55,8 +55,6 @@ uint64_t mix(uint64_t a, uint64_t b) {
   return x;
 }
 
-// Member 0 keeps the run's seed (a one-network run is what it always was).
-uint64_t member_seed(uint64_t seed, int member) { return member == 0 ? seed : mix(seed, 0xE45E0000ull + uint64_t(member)); }
 
 template <class T>
 Image<T> crop(const Image<T>& src, int x0, int y0, int w, int h) {
@@ -201,6 +199,8 @@ Result<void> save_checkpoint(const Checkpoint& c, const std::string& path) {
   Model mm = c.model, vv = c.model;
   mm.layers = c.adam.m;
   vv.layers = c.adam.v;
+  mm.members.clear();  // the moments are the network in training's only
+  vv.members.clear();
   nlohmann::json st = {{"epoch", c.epoch}, {"step", c.adam.step}, {"fingerprint", c.fingerprint}};
   nlohmann::json hist = nlohmann::json::array();
   for (const auto& h : c.history)
@@ -276,6 +276,11 @@ Result<Checkpoint> load_checkpoint(const std::string& path) {
 
 }  // namespace
 
+// Member 0 keeps the run's seed (a one-network run is what it always was).
+uint64_t ensemble_member_seed(uint64_t seed, int member) {
+  return member == 0 ? seed : mix(seed, 0xE45E0000ull + uint64_t(member));
+}
+
 Result<void> dump_features(const std::vector<TrainPair>& pairs, const std::string& path, int views) {
   std::string out;
   const Model m = learned::new_model(0);
@@ -309,12 +314,26 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
     return fail(ErrorCode::InvalidInput, "learning rate or spatial gain out of range");
   if (opt.ensemble < 1 || opt.ensemble > learned::kMaxMembers)
     return fail(ErrorCode::InvalidInput, "ensemble must be 1.." + std::to_string(learned::kMaxMembers) + " networks");
+  if (opt.init && opt.ensemble != 1 && size_t(opt.ensemble) != 1 + opt.init->members.size())
+    return fail(ErrorCode::InvalidInput, "fine-tuning keeps the initial model's " +
+                                             std::to_string(1 + opt.init->members.size()) +
+                                             " network(s); leave the ensemble size at its default");
+  {
+    // The result must load again: all networks' float32 weights within the model file budget,
+    // with room for the provenance header (checked before hours of training, not after).
+    const size_t params = opt.init ? opt.init->parameter_count()
+                                   : size_t(opt.ensemble) * learned::new_model(opt.seed, opt.hidden).parameter_count();
+    if (params * sizeof(float) + (256u << 10) > learned::kMaxModelFileBytes)
+      return fail(ErrorCode::InvalidInput, "the model would exceed the " +
+                                               std::to_string(learned::kMaxModelFileBytes >> 20) +
+                                               " MB model file limit: use fewer or narrower networks");
+  }
   const int threads = resolve_threads(opt.jobs);
   // Fine-tuning keeps the initial model's ensemble: each member is tuned from its own weights.
   const int members = opt.init ? 1 + int(opt.init->members.size()) : opt.ensemble;
   auto member_start = [&](int k) -> std::vector<learned::Layer> {
     if (opt.init) return k == 0 ? opt.init->layers : opt.init->members[size_t(k - 1)];
-    return learned::new_model(member_seed(opt.seed, k), opt.hidden).layers;
+    return learned::new_model(ensemble_member_seed(opt.seed, k), opt.hidden).layers;
   };
 
   // Fingerprint of what is being trained: a checkpoint resumes only the same run.
@@ -324,6 +343,9 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
   fp = mix(fp, uint64_t(std::llround(opt.spatial_gain * 1000)) * 2 + (opt.augment ? 1 : 0));
   for (int w : opt.hidden) fp = mix(fp, uint64_t(w));
   fp = mix(fp, uint64_t(members));
+  // Training scheme 2: each member trained alone (scheme 1 trained later members on the
+  // ensemble's error so far); a scheme-1 checkpoint must not be resumed by this code.
+  fp = mix(fp, 2);
   if (opt.init) fp = mix(fp, fnv1a64(learned::serialize_model(*opt.init)));
   for (const auto& p : train) fp = mix(fp, p.file_hash);
   char fps[17];
@@ -386,7 +408,7 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
       ck.epoch = 0;
     }
     const int member = int(ck.model.members.size());
-    const uint64_t seed = member_seed(opt.seed, member);
+    const uint64_t seed = ensemble_member_seed(opt.seed, member);
     // The member alone (its validation figures per epoch).
     auto alone = [&] {
       Model one = ck.model;
@@ -441,7 +463,10 @@ Result<TrainOutcome> train_model(const std::vector<TrainPair>& train, const std:
           std::copy_n(&T[src], size_t(kChunk), &bt[size_t(c) * kChunk]);
           std::copy_n(&Wt[src], size_t(kChunk), &bw[size_t(c) * kChunk]);
         }
-        learned::forward(ck.model, bx.data(), kRows, bp.data(), 1);
+        // The network in training alone: each member learns the task by itself (the
+        // finished ones in ck.model.members take no part), so the ensemble averages
+        // independent runs.
+        learned::forward_network(ck.model, ck.model.layers, bx.data(), kRows, bp.data(), 1);
         for (int c = 0; c < kChunksPerStep; ++c) {
           const size_t o = size_t(c) * kChunk;
           for (int k = 0; k < kChunk; ++k) e[size_t(k)] = (bp[o + size_t(k)] - bt[o + size_t(k)]) * bw[o + size_t(k)];
