@@ -55,7 +55,6 @@ uint64_t mix(uint64_t a, uint64_t b) {
   return x;
 }
 
-
 template <class T>
 Image<T> crop(const Image<T>& src, int x0, int y0, int w, int h) {
   Image<T> out(w, h, src.channels());

@@ -281,8 +281,9 @@ void forward_rows(const Model& m, const std::vector<Layer>& net, const float* fe
 
 // kBlock rows at a time through layers whose width is a multiple of 16: each 16-output slice
 // keeps the block's sums in registers (on AVX-512; narrower CPUs spill some) while the inputs
-// stream past, so every weight is loaded once per block instead of once per row. Each output is still b + x0 w0 + x1 w1 + ... in
-// input order without FMA: bit-identical to forward_rows (and to training's forward).
+// stream past, so every weight is loaded once per block instead of once per row. Each output
+// is still b + x0 w0 + x1 w1 + ... in input order without FMA: bit-identical to forward_rows
+// (and to training's forward).
 constexpr int kBlock = 8;
 
 // 16 floats as one value (one AVX-512 register; GCC splits it on narrower CPUs).
@@ -358,9 +359,7 @@ void forward_blocked(const Model& m, const std::vector<Layer>& net, const float*
   }
   forward_rows(m, net, features, i, i1, out, a, bb);
 }
-}  // namespace
 
-namespace {
 // Rows in chunks of 512 on all cores, each chunk through `first` and then through every
 // network in `extra` (summed in a fixed order, then scaled by 1/K: a multiply, not a
 // division; either is deterministic and the same for any thread count, and this is what the
