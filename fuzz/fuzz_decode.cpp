@@ -1,6 +1,7 @@
 // The decoders `decode` and `process` reach from a user's file, chosen by magic bytes: gain-map
-// JPEG/HEIF/AVIF renditions, plain JPEG, PNG (8/16-bit, cICP, iCCP), TIFF, OpenEXR, and the
-// HDR-master reader. Limits are small so a hostile size is a refusal, not an allocation.
+// JPEG/HEIF/AVIF renditions, plain JPEG (and a gray one re-packed as YCbCr), PNG (8/16-bit,
+// cICP, iCCP), TIFF, OpenEXR, and the HDR-master reader. Limits are small so a hostile size
+// is a refusal, not an allocation.
 #include <cstdint>
 #include <span>
 
@@ -19,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       opt.threads = 1;
       (void)regain::decode_jpegr_hdr(in, opt);
       (void)regain::decode_jpeg(in, limits);
+      (void)regain::gray_jpeg_to_ycc(in, limits);  // a black-and-white edit's base
       break;
     }
     case regain::FileType::Png:

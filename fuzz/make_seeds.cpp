@@ -100,6 +100,11 @@ void generated() {
   put("decode", "hdr16.tif", encode_tiff16(px16));
   put("decode", "hdrf.tif", encode_tiff_float(hdr));
   put("decode", "hdr.exr", encode_exr(hdr, Primaries::BT2020));
+  {  // a black-and-white edit (one-component JPEG): the YCbCr re-packing path
+    Image8 gray(sdr.width(), sdr.height(), 1);
+    for (size_t i = 0; i < gray.size(); ++i) gray.data()[i] = sdr.data()[3 * i + 1];
+    put("decode", "gray.jpg", encode_jpeg(gray, {85, false}));
+  }
 
   // Payloads.
   put("xmp", "gainmap.xmp", gainmap_xmp(meta));

@@ -365,10 +365,15 @@ TEST(ServiceApi, TypesAreSniffedFromBytesNeverFromNames) {
   // Text named photo.jpg, image/jpeg: 400 unsupported_type.
   const std::string text = "this is not an image at all, whatever the name says\n";
   expect_error(c->Post("/process", form(std::vector<uint8_t>(text.begin(), text.end()))), 400, "unsupported_type");
-  // A TIFF is an image, but not one the edited side takes.
-  auto tiff = encode_tiff16(Image16(8, 8, 3));
+  // An EXR is an image, but an HDR one: not what the edited side takes (a TIFF edit is).
+  auto exr = encode_exr(ImageF(8, 8, 3), Primaries::BT709);
+  ASSERT_TRUE(exr);
+  expect_error(c->Post("/process", form(*exr)), 400, "unsupported_type");
+  auto tiff = encode_tiff16(Image16(64, 48, 3));
   ASSERT_TRUE(tiff);
-  expect_error(c->Post("/process", form(*tiff)), 400, "unsupported_type");
+  auto tiff_ok = c->Post("/process", form(*tiff));
+  ASSERT_TRUE(tiff_ok);
+  EXPECT_EQ(tiff_ok->status, 200) << tiff_ok->body;
   // A TIFF original is fine by type, but a text file posing as one is refused before any work.
   httplib::MultipartFormDataItems fake{
       {"img", as_string(scene_jpeg(64, 48)), "", ""},
@@ -469,10 +474,16 @@ TEST(ServiceApi, ValidButUnusableIs422) {
   httplib::MultipartFormDataItems plain{{"img", as_string(img), "", ""},
                                         {"ref", as_string(test::corpus_bytes("jpeg/paris_exif_xmp_icc.jpg")), "", ""}};
   expect_error(c->Post("/process", plain), 422, "unusable_image");
-  // A grey PNG is a valid image the pipeline cannot use as an edited photo.
+  // A float (HDR) TIFF is a valid image the pipeline cannot use as an edited photo (a grey
+  // PNG, once the example here, is now written as RGB).
+  auto hdr_tiff = encode_tiff_float(ImageF(64, 64, 3));
+  ASSERT_TRUE(hdr_tiff);
+  expect_error(c->Post("/process", form(*hdr_tiff)), 422, "unusable_image");
   auto grey = encode_png8(Image8(64, 64, 1));
   ASSERT_TRUE(grey);
-  expect_error(c->Post("/process", form(*grey)), 422, "unusable_image");
+  auto grey_ok = c->Post("/process", form(*grey));
+  ASSERT_TRUE(grey_ok);
+  EXPECT_EQ(grey_ok->status, 200) << grey_ok->body;
   // HEIC and AVIF outputs are served under their own names.
   for (const char* f : {"heic", "avif"}) {
     auto r = c->Post("/process", form(img, "format", f));

@@ -46,6 +46,10 @@ struct JpegEncodeOptions {
 };
 // Plain JFIF stream (no ICC/EXIF); containers splice metadata segments in afterwards.
 REGAIN_API Result<Bytes> encode_jpeg(const Image8& img, const JpegEncodeOptions& opt = {});
+// A grayscale JPEG as a 3-component YCbCr JPEG with the same luma coefficients (lossless:
+// decodes to R = G = B = the gray decode) and all-zero chroma; a plain JFIF stream, like
+// encode_jpeg's. Fails on anything but a one-component JPEG.
+REGAIN_API Result<Bytes> gray_jpeg_to_ycc(ByteView jpeg, const Limits& limits = {});
 
 // ---- PNG ------------------------------------------------------------------------------
 // cICP chunk (ITU-T H.273 code points).

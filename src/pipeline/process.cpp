@@ -2,6 +2,7 @@
 // The SDR base in the output is the user's edited image: a JPEG is carried byte for byte
 // (only metadata segments change), anything else is encoded once at high quality.
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <system_error>
 
@@ -45,6 +46,22 @@ struct EditedImage {
   bool icc_known = true;
 };
 
+// An ICC profile whose data colour space is GRAY cannot describe the RGB base we write.
+bool is_gray_icc(std::span<const uint8_t> icc) {
+  return icc.size() >= 20 && std::memcmp(icc.data() + 16, "GRAY", 4) == 0;
+}
+
+// 8-bit RGB from 8/16-bit samples of 1, 3 or 4 channels (gray repeated, alpha dropped).
+Image8 rgb8_from16(const Image16& src) {
+  const int c = src.channels();
+  Image8 out(src.width(), src.height(), 3);
+  const size_t n = size_t(src.width()) * src.height();
+  for (size_t i = 0; i < n; ++i)
+    for (int k = 0; k < 3; ++k)
+      out.data()[3 * i + k] = uint8_t((src.data()[i * c + std::min(k, c - 1)] * 255u + 32767u) / 65535u);
+  return out;
+}
+
 Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& limits,
                                 std::vector<std::string>& warnings) {
   EditedImage e;
@@ -62,14 +79,37 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     }
     REGAIN_TRY(px, decode_jpeg(jr.primary_bytes, limits, 3));
     e.pixels = std::move(px);
+    if (jr.primary.components == 1) {
+      // A black-and-white edit: some readers (libultrahdr) refuse a gray base, so the
+      // luma is re-packed losslessly as YCbCr rather than carried as is.
+      REGAIN_TRY(ycc, gray_jpeg_to_ycc(jr.primary_bytes, limits));
+      e.jpeg = std::move(ycc);
+      warnings.push_back("grayscale JPEG re-packed as YCbCr (luma unchanged) so every reader accepts the base");
+    }
   } else if (t == FileType::Png) {
     REGAIN_TRY(png, decode_png8(bytes, 3, limits));
-    if (png.source_channels < 3) return fail(ErrorCode::Unsupported, "the edited image must be RGB");
-    if (png.bit_depth != 8) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
+    if (png.source_channels < 3) warnings.push_back("grayscale PNG written as RGB");
+    if (png.source_channels == 4) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
+    if (png.bit_depth == 16) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
     e.pixels = std::move(png.pixels);
     e.icc = std::move(png.icc);
+  } else if (t == FileType::Tiff) {
+    REGAIN_TRY(tif, decode_tiff(bytes, limits));
+    if (tif.is_float)
+      return fail(ErrorCode::Unsupported,
+                  "the edited image is a floating-point (HDR) TIFF; the edit must be SDR (an HDR image can be the --ref original)");
+    if (tif.pixels16.channels() < 3) warnings.push_back("grayscale TIFF written as RGB");
+    if (tif.pixels16.channels() == 4) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
+    if (tif.bit_depth == 16) warnings.push_back("16-bit TIFF reduced to 8 bits for the SDR base");
+    e.pixels = rgb8_from16(tif.pixels16);
+    e.icc = std::move(tif.icc);
   } else {
-    return fail(ErrorCode::Unsupported, std::string("the edited image must be a JPEG or PNG, not ") + file_type_name(t));
+    return fail(ErrorCode::Unsupported,
+                std::string("the edited image must be a JPEG, PNG or TIFF, not ") + file_type_name(t));
+  }
+  if (is_gray_icc(e.icc)) {
+    warnings.push_back("grayscale ICC profile dropped (the base is written as sRGB RGB)");
+    e.icc.clear();
   }
   if (!e.icc.empty()) {
     auto info = inspect_icc(e.icc);

@@ -1,0 +1,119 @@
+// A grayscale (one-component) JPEG re-packed as a three-component YCbCr JPEG without
+// touching its luma: the DCT coefficients and quantisation table of the gray component are
+// copied as they are, and Cb/Cr are all-zero blocks (mid-grey, so R = G = B = Y when
+// decoded). Why: an edited photo turned black-and-white is a common edit, and some gain-map
+// readers (libultrahdr among them) refuse a gray primary image; decoding and re-encoding would
+// cost a generation of JPEG loss that this avoids. The zero chroma blocks add ~1-2 % to the
+// file (one end-of-block code each).
+#include <cstdio>
+#include <jpeglib.h>
+#include <jerror.h>
+
+#include <csetjmp>
+#include <cstdlib>
+#include <cstring>
+
+#include "regain/codec.h"
+
+namespace regain {
+
+namespace {
+
+struct ErrorManager {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void on_error(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+// A gray JPEG that runs out of data would get grey rows in its luma: refuse it as the
+// decoders do.
+void on_message(j_common_ptr cinfo, int level) {
+  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) on_error(cinfo);
+}
+
+enum Status { kOk = 0, kLibError, kNotGray, kTooLarge };
+
+// C-style core: no object with a destructor lives in this frame, so longjmp is safe. The
+// caller owns both structs and destroys them (and frees *out) whatever happens here.
+Status repack_core(jpeg_decompress_struct* src, jpeg_compress_struct* dst, ErrorManager* err,
+                   const unsigned char* data, unsigned long size, const Limits* limits,
+                   unsigned char** out, unsigned long* out_size) {
+  if (setjmp(err->jump)) return kLibError;
+  jpeg_create_decompress(src);
+  jpeg_create_compress(dst);
+  jpeg_mem_src(src, data, size);
+  jpeg_read_header(src, TRUE);
+  if (src->num_components != 1 || src->jpeg_color_space != JCS_GRAYSCALE) return kNotGray;
+  if (src->image_width > limits->max_dimension || src->image_height > limits->max_dimension ||
+      uint64_t(src->image_width) * src->image_height > limits->max_pixels)
+    return kTooLarge;
+  // The chroma planes, zeroed, requested before the coefficients are read so that libjpeg
+  // realises them with the luma's (the same block grid: every component samples 1x1).
+  const jpeg_component_info& y = src->comp_info[0];
+  jvirt_barray_ptr arrays[3];
+  for (int c = 1; c < 3; ++c)
+    arrays[c] = (*src->mem->request_virt_barray)(reinterpret_cast<j_common_ptr>(src), JPOOL_IMAGE, TRUE,
+                                                 y.width_in_blocks, y.height_in_blocks, 1);
+  jvirt_barray_ptr* coef = jpeg_read_coefficients(src);
+  arrays[0] = coef[0];
+
+  jpeg_mem_dest(dst, out, out_size);
+  dst->image_width = src->image_width;
+  dst->image_height = src->image_height;
+  dst->input_components = 3;
+  dst->in_color_space = JCS_YCbCr;
+  jpeg_set_defaults(dst);
+  jpeg_set_colorspace(dst, JCS_YCbCr);
+  for (int c = 0; c < 3; ++c) {
+    dst->comp_info[c].h_samp_factor = 1;
+    dst->comp_info[c].v_samp_factor = 1;
+    dst->comp_info[c].quant_tbl_no = c == 0 ? 0 : 1;
+  }
+  // The luma keeps its own table (the coefficients are quantised by it); the chroma table is
+  // libjpeg's default, irrelevant for all-zero blocks.
+  const JQUANT_TBL* q = src->quant_tbl_ptrs[y.quant_tbl_no];
+  if (!q) return kLibError;
+  if (!dst->quant_tbl_ptrs[0]) dst->quant_tbl_ptrs[0] = jpeg_alloc_quant_table(reinterpret_cast<j_common_ptr>(dst));
+  std::memcpy(dst->quant_tbl_ptrs[0]->quantval, q->quantval, sizeof q->quantval);
+  dst->optimize_coding = TRUE;
+  dst->write_JFIF_header = TRUE;
+  jpeg_write_coefficients(dst, arrays);
+  jpeg_finish_compress(dst);
+  jpeg_finish_decompress(src);
+  return kOk;
+}
+
+}  // namespace
+
+Result<Bytes> gray_jpeg_to_ycc(ByteView jpeg, const Limits& limits) {
+  jpeg_decompress_struct src{};
+  jpeg_compress_struct dst{};
+  ErrorManager err{};
+  src.err = jpeg_std_error(&err.pub);
+  dst.err = src.err;
+  err.pub.error_exit = on_error;
+  err.pub.emit_message = on_message;
+  unsigned char* out = nullptr;
+  unsigned long out_size = 0;
+  const Status s = repack_core(&src, &dst, &err, jpeg.data(), static_cast<unsigned long>(jpeg.size()), &limits,
+                               &out, &out_size);
+  jpeg_destroy_compress(&dst);
+  jpeg_destroy_decompress(&src);
+  Bytes bytes;
+  if (s == kOk && out) bytes.assign(out, out + out_size);
+  std::free(out);
+  switch (s) {
+    case kOk: return bytes;
+    case kNotGray: return fail(ErrorCode::InvalidInput, "not a grayscale JPEG");
+    case kTooLarge: return fail(ErrorCode::TooLarge, "JPEG is over the pixel limit");
+    default: return fail(ErrorCode::InvalidInput, std::string("JPEG: ") + err.message);
+  }
+}
+
+}  // namespace regain

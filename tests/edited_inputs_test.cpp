@@ -1,0 +1,181 @@
+// Edited images as people export them: black-and-white JPEG/PNG edits, 8/16-bit TIFF, alpha,
+// a grayscale ICC profile. Each must give a gain-map JPEG whose base every reader accepts.
+#include <gtest/gtest.h>
+#include <lcms2.h>
+
+#include "regain/codec.h"
+#include "regain/jpegr.h"
+#include "regain/pipeline.h"
+#include "regain/process.h"
+#include "regain/synthetic.h"
+#include "test_support.h"
+
+using namespace regain;
+
+namespace {
+
+// A photo-like 8-bit RGB edit (the synthetic scene, tone-mapped by clipping).
+Image8 scene_rgb(int w, int h) {
+  const ImageF hdr = synthetic_hdr_scene(w, h);
+  Image8 out(w, h, 3);
+  for (size_t i = 0; i < out.size(); ++i)
+    out.data()[i] = uint8_t(std::lround(linear_to_srgb(std::clamp(hdr.data()[i], 0.f, 1.f)) * 255.f));
+  return out;
+}
+
+Image8 to_gray(const Image8& rgb) {
+  Image8 g(rgb.width(), rgb.height(), 1);
+  for (size_t i = 0; i < size_t(rgb.width()) * rgb.height(); ++i) {
+    const uint8_t* p = rgb.data() + 3 * i;
+    g.data()[i] = uint8_t((77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8);
+  }
+  return g;
+}
+
+std::vector<std::string> warnings_of(const ProcessResult& r) {
+  std::vector<std::string> w;
+  if (r.meta.contains("warnings"))
+    for (const auto& s : r.meta["warnings"]) w.push_back(s.get<std::string>());
+  return w;
+}
+
+bool mentions(const std::vector<std::string>& w, std::string_view what) {
+  for (const auto& s : w)
+    if (s.find(what) != std::string::npos) return true;
+  return false;
+}
+
+std::vector<uint8_t> gray_icc() {
+  cmsToneCurve* g = cmsBuildGamma(nullptr, 2.2);
+  cmsHPROFILE p = cmsCreateGrayProfile(cmsD50_xyY(), g);
+  cmsFreeToneCurve(g);
+  cmsUInt32Number n = 0;
+  cmsSaveProfileToMem(p, nullptr, &n);
+  std::vector<uint8_t> icc(n);
+  cmsSaveProfileToMem(p, icc.data(), &n);
+  cmsCloseProfile(p);
+  return icc;
+}
+
+}  // namespace
+
+TEST(EditedInputs, GrayJpegIsRepackedLosslesslyAsYcc) {
+  const Image8 gray = to_gray(scene_rgb(333, 250));  // odd size: partial blocks at the edges
+  auto jpeg = encode_jpeg(gray, {90, false});
+  ASSERT_TRUE(jpeg);
+  ASSERT_EQ(jpeg_info(*jpeg)->components, 1);
+  auto ycc = gray_jpeg_to_ycc(*jpeg);
+  ASSERT_TRUE(ycc) << ycc.error().message;
+  EXPECT_EQ(jpeg_info(*ycc)->components, 3);
+  // Same luma coefficients, zero chroma: the decode is the gray decode in all three channels.
+  auto a = decode_jpeg(*jpeg, {}, 3), b = decode_jpeg(*ycc, {}, 3);
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(a->size(), b->size());
+  EXPECT_TRUE(std::equal(a->data(), a->data() + a->size(), b->data()));
+  EXPECT_LT(ycc->size(), jpeg->size() * 11 / 10);
+
+  // Through process: a gain-map JPEG with a 3-component base and the same pixels.
+  ProcessOptions o;
+  auto r = process_image(*jpeg, std::nullopt, o);
+  ASSERT_TRUE(r) << r.error().message;
+  auto jr = read_jpegr(r->output);
+  ASSERT_TRUE(jr && jr->gain_map);
+  EXPECT_EQ(jr->primary.components, 3);
+  auto base = decode_jpeg(jr->primary_bytes, {}, 3);
+  ASSERT_TRUE(base);
+  EXPECT_TRUE(std::equal(a->data(), a->data() + a->size(), base->data()));
+  EXPECT_TRUE(mentions(warnings_of(*r), "grayscale JPEG"));
+}
+
+TEST(EditedInputs, RepackRefusesWhatItCannotDo) {
+  auto rgb = encode_jpeg(scene_rgb(64, 48));
+  ASSERT_TRUE(rgb);
+  EXPECT_FALSE(gray_jpeg_to_ycc(*rgb));
+  auto gray = encode_jpeg(to_gray(scene_rgb(256, 192)));
+  ASSERT_TRUE(gray);
+  // Cut short, junk, empty: errors, never a crash.
+  for (size_t keep : {size_t(0), size_t(2), size_t(100), gray->size() / 2, gray->size() - 2}) {
+    std::vector<uint8_t> cut(gray->begin(), gray->begin() + long(keep));
+    EXPECT_FALSE(gray_jpeg_to_ycc(cut)) << keep;
+  }
+  Limits tight;
+  tight.max_pixels = 1000;
+  auto big = gray_jpeg_to_ycc(*gray, tight);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, ErrorCode::TooLarge);
+}
+
+TEST(EditedInputs, GrayIccProfileIsDropped) {
+  const Image8 gray = to_gray(scene_rgb(200, 150));
+  auto jpeg = encode_jpeg(gray);
+  ASSERT_TRUE(jpeg);
+  const auto icc = gray_icc();
+  ASSERT_GT(icc.size(), 128u);
+  auto tagged = with_jpeg_metadata(*jpeg, {}, icc);
+  ASSERT_TRUE(tagged) << tagged.error().message;
+  auto r = process_image(*tagged, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(mentions(warnings_of(*r), "grayscale ICC"));
+  auto jr = read_jpegr(r->output);
+  ASSERT_TRUE(jr);
+  // Whatever profile the output carries, it is not the gray one.
+  EXPECT_NE(jr->icc, icc);
+  if (jr->icc.size() >= 20) EXPECT_NE(std::string(jr->icc.begin() + 16, jr->icc.begin() + 20), "GRAY");
+}
+
+TEST(EditedInputs, GrayAndAlphaPngs) {
+  const Image8 rgb = scene_rgb(160, 120);
+  auto gpng = encode_png8(to_gray(rgb));
+  ASSERT_TRUE(gpng);
+  auto r = process_image(*gpng, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(mentions(warnings_of(*r), "grayscale PNG"));
+  auto sdr = decode_jpegr_sdr(r->output);
+  ASSERT_TRUE(sdr);
+  EXPECT_EQ(sdr->channels(), 3);
+
+  Image8 rgba(160, 120, 4);
+  for (size_t i = 0; i < size_t(160) * 120; ++i) {
+    std::copy_n(rgb.data() + 3 * i, 3, rgba.data() + 4 * i);
+    rgba.data()[4 * i + 3] = 200;
+  }
+  auto apng = encode_png8(rgba);
+  ASSERT_TRUE(apng);
+  r = process_image(*apng, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(mentions(warnings_of(*r), "alpha"));
+}
+
+TEST(EditedInputs, TiffEdits) {
+  const Image8 rgb = scene_rgb(160, 120);
+  // 16-bit RGB (a raw editor's export): reduced to 8 bits, then the base JPEG.
+  Image16 wide(160, 120, 3);
+  for (size_t i = 0; i < wide.size(); ++i) wide.data()[i] = uint16_t(std::min(65535, rgb.data()[i] * 257 + 100));
+  auto tif = encode_tiff16(wide);
+  ASSERT_TRUE(tif);
+  auto r = process_image(*tif, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(mentions(warnings_of(*r), "16-bit TIFF"));
+  auto sdr = decode_jpegr_sdr(r->output);
+  ASSERT_TRUE(sdr);
+  ASSERT_EQ(sdr->width(), 160);
+  double err = 0;
+  for (size_t i = 0; i < sdr->size(); ++i) err += std::abs(int(sdr->data()[i]) - int(rgb.data()[i]));
+  EXPECT_LT(err / double(sdr->size()), 2.0);  // JPEG q95 of the same pixels
+
+  // A gray 8-bit TIFF works; a float TIFF is HDR and is refused with a reason.
+  Image16 g(160, 120, 1);
+  const Image8 gray = to_gray(rgb);
+  for (size_t i = 0; i < g.size(); ++i) g.data()[i] = uint16_t(gray.data()[i] * 257);
+  tif = encode_tiff16(g);
+  ASSERT_TRUE(tif);
+  EXPECT_TRUE(process_image(*tif, std::nullopt));
+  ImageF f(160, 120, 3);
+  for (size_t i = 0; i < f.size(); ++i) f.data()[i] = 0.5f;
+  auto ftif = encode_tiff_float(f);
+  ASSERT_TRUE(ftif);
+  auto bad = process_image(*ftif, std::nullopt);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(bad.error().message.find("HDR"), std::string::npos);
+}
