@@ -179,3 +179,44 @@ TEST(EditedInputs, TiffEdits) {
   EXPECT_EQ(bad.error().code, ErrorCode::Unsupported);
   EXPECT_NE(bad.error().message.find("HDR"), std::string::npos);
 }
+
+TEST(EditedInputs, HeicAndAvifEdits) {
+  // A plain SDR iPhone HEIC (no gain map) as the edit: Predictive mode, the displayed picture
+  // (HEIF transforms applied) as the base, its Display P3 profile kept.
+  const auto heic = test::corpus_bytes("heif/iphone8plus_no_gainmap.heic");
+  auto shown = decode_heif_sdr(heic);
+  ASSERT_TRUE(shown) << shown.error().message;
+  auto r = process_image(heic, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->meta["mode"], "predictive");
+  EXPECT_EQ(r->meta["input"]["primaries"], "p3");
+  auto sdr = decode_jpegr_sdr(r->output);
+  ASSERT_TRUE(sdr);
+  ASSERT_EQ(sdr->width(), shown->width());
+  ASSERT_EQ(sdr->height(), shown->height());
+  double err = 0;
+  for (size_t i = 0; i < sdr->size(); i += 97) err += std::abs(int(sdr->data()[i]) - int(shown->data()[i]));
+  EXPECT_LT(err / double(sdr->size() / 97), 3.0);
+
+  // An AVIF that already has a gain map: replaced, with a warning.
+  auto avif = process_image(test::corpus_bytes("heif/seine_sdr_gainmap_srgb.avif"), std::nullopt);
+  ASSERT_TRUE(avif) << avif.error().message;
+  EXPECT_TRUE(mentions(warnings_of(*avif), "already had a gain map"));
+
+  // A PQ AVIF is HDR: not an edit, and the message says where it belongs.
+  auto pq = process_image(test::corpus_bytes("heif/seine_hdr_rec2020.avif"), std::nullopt);
+  ASSERT_FALSE(pq);
+  EXPECT_EQ(pq.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(pq.error().message.find("--ref"), std::string::npos);
+}
+
+TEST(EditedInputs, HeicEditWithItsHeicOriginalIsReferenceMode) {
+  // The iPhone HEIC as both edit and original: aligned as the identity, nothing edited.
+  const auto heic = test::corpus_bytes("heif/iphone15pro_ios18_tmap_rotated.heic");
+  auto r = process_image(heic, std::span<const uint8_t>(heic));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->meta["mode"], "reference");
+  EXPECT_TRUE(r->meta["alignment"]["trusted"].get<bool>());
+  EXPECT_NEAR(r->meta["alignment"]["scale"].get<double>(), 1.0, 1e-3);
+  EXPECT_LT(r->meta["edited_share"].get<double>(), 0.01);
+}

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "container/exif.h"
+#include "container/heif_decode.h"
 #include "regain/icc.h"
 #include "regain/jpegr.h"
 #include "regain/overlay.h"
@@ -103,9 +104,31 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (tif.bit_depth == 16) warnings.push_back("16-bit TIFF reduced to 8 bits for the SDR base");
     e.pixels = rgb8_from16(tif.pixels16);
     e.icc = std::move(tif.icc);
+  } else if (t == FileType::Heif || t == FileType::Avif) {
+    // An edit saved back as HEIC/AVIF (phone photo apps do): the primary image, decoded with
+    // its transforms applied (HEIF's irot/imir are mandatory), so orientation 1 from here on.
+    REGAIN_TRY(hf, read_heif(bytes, limits));
+    if (is_hdr_transfer(hf.primary.nclx))
+      return fail(ErrorCode::Unsupported,
+                  "the edited image's primary is HDR (PQ/HLG/linear); the edit must be SDR (an HDR image can be the --ref original)");
+    REGAIN_TRY(pic, decode_heif_item(hf, bytes, hf.primary, limits, 0, true));
+    if (hf.gain_map) warnings.push_back("the edited image already had a gain map; it was replaced");
+    e.primaries = heif_primaries(pic);
+    e.icc = std::move(pic.icc);
+    // nclx only (common in AVIF): a display profile for the same primaries, so the preview's
+    // colour conversion and the output's ICC describe it.
+    if (e.icc.empty() && e.primaries != Primaries::BT709) e.icc = make_display_icc(e.primaries);
+    Image8 px = take_8bit(std::move(pic));
+    if (px.channels() == 1) {
+      warnings.push_back("grayscale image written as RGB");
+      Image8 rgb(px.width(), px.height(), 3);
+      for (size_t i = 0, n = px.size(); i < n; ++i) std::fill_n(rgb.data() + 3 * i, 3, px.data()[i]);
+      px = std::move(rgb);
+    }
+    e.pixels = std::move(px);
   } else {
     return fail(ErrorCode::Unsupported,
-                std::string("the edited image must be a JPEG, PNG or TIFF, not ") + file_type_name(t));
+                std::string("the edited image must be a JPEG, PNG, TIFF, HEIC or AVIF, not ") + file_type_name(t));
   }
   if (is_gray_icc(e.icc)) {
     warnings.push_back("grayscale ICC profile dropped (the base is written as sRGB RGB)");
