@@ -2,7 +2,7 @@
 # A real headless Chromium must apply the gain map of our output and of `regain repair`
 # output, and must not for plain JPEGs. Uses the shared probe (shared/docs/chromium-gainmap-probe.md).
 set -u
-BIN=$1; CORPUS=$2; PROBE=$3; BROWSER_DIR=$4; TMP=$5
+BIN=$1; CORPUS=$2; PROBE=$3; BROWSER_DIR=$4; TMP=$5; CHECK=$6
 rm -rf "$TMP"; mkdir -p "$TMP"
 [ -f "$PROBE" ] || { echo "FAIL: probe missing at $PROBE"; exit 1; }
 "$BIN" samples --out "$TMP" --width 640 --height 480 >/dev/null || { echo "FAIL: samples"; exit 1; }
@@ -14,12 +14,18 @@ rm -rf "$TMP"; mkdir -p "$TMP"
 "$BIN" process --img "$TMP/sunset_sdr.jpg" --ref "$TMP/sunset_ultrahdr.jpg" --format avif --out "$TMP/sunset_reference.avif" >/dev/null 2>&1 || { echo "FAIL: process --format avif"; exit 1; }
 "$BIN" encode --sdr "$TMP/night_sdr.jpg" --hdr "$TMP/night_hdr.exr" --no-xmp --out "$TMP/night_iso_only.jpg" >/dev/null
 "$BIN" encode --sdr "$TMP/night_sdr.jpg" --hdr "$TMP/night_hdr.exr" --no-iso --out "$TMP/night_xmp_only.jpg" >/dev/null
+# A black-and-white edit (a one-component JPEG) of the iPhone HEIC, in Predictive and in
+# Reference mode: its base is re-packed as YCbCr, and the map must still be applied.
+"$CHECK" make-edit "$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic" "$TMP/bw_edit.jpg" 600 800 gray || { echo "FAIL: make-edit gray"; exit 1; }
+"$BIN" process --img "$TMP/bw_edit.jpg" --out "$TMP/bw_predictive.jpg" >/dev/null 2>&1 || { echo "FAIL: process gray"; exit 1; }
+"$BIN" process --img "$TMP/bw_edit.jpg" --ref "$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic" --out "$TMP/bw_reference.jpg" >/dev/null 2>&1 || { echo "FAIL: process gray --ref"; exit 1; }
 cd "$BROWSER_DIR" || exit 1
 files=("$TMP/sunset_ultrahdr.jpg" "$TMP/interior_ultrahdr.jpg" "$TMP/night_iso_only.jpg" "$TMP/night_xmp_only.jpg"
        "$TMP/peer_fixed.jpg" "$TMP/iphone_repaired.jpg" "$TMP/apple_old_repaired.jpg" "$TMP/edited_predictive.jpg" "$TMP/edited_reference.jpg"
        "$TMP/sunset_reference.avif" "$CORPUS/heif/seine_sdr_gainmap_srgb.avif"
+       "$TMP/bw_predictive.jpg" "$TMP/bw_reference.jpg"
        "$CORPUS/edited-pair/peer_pipeline_output.jpg" "$TMP/sunset_sdr.jpg")
-want=(true true true true true true true true true true true false false)
+want=(true true true true true true true true true true true true true false false)
 timeout 300 node "$PROBE" "${files[@]}" > "$TMP/probe.jsonl"
 rc=$?
 if [ $rc -eq 2 ]; then echo "FAIL: this Chromium lacks the HDR canvas API (cannot verify)"; exit 1; fi

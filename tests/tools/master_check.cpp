@@ -13,9 +13,10 @@
 //       for each file: the Pearson correlation of gradient magnitudes between the gain map as
 //       regain orients it and the displayed SDR (at map size), and the same with the map
 //       turned 180 degrees; a map that lines up with the picture scores clearly higher.
-//   master_check make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT
+//   master_check make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT [gray]
 //       an "edited photo" for scripts/bench-e2e.sh: the file's SDR base as displayed, 2.5 %
-//       cropped off each side, resampled (bilinear) to WIDTH x HEIGHT, a block recoloured.
+//       cropped off each side, resampled (bilinear) to WIDTH x HEIGHT, a block recoloured;
+//       with `gray`, a black-and-white edit instead: a one-component JPEG (OUT.jpg).
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -225,7 +226,8 @@ int map_alignment(int argc, char** argv) {
 }
 
 int make_edit(int argc, char** argv) {
-  if (argc < 6) return die("make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT");
+  if (argc < 6) return die("make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT [gray]");
+  const bool gray = argc > 6 && std::string(argv[6]) == "gray";
   auto in = read_file(argv[2]);
   if (!in) return die(in.error().message);
   auto sdr = decode_gainmap_sdr(*in);
@@ -252,6 +254,17 @@ int make_edit(int argc, char** argv) {
         out.at(x, y, c) = uint8_t(std::clamp(v + 0.5f, 0.f, 255.f));
       }
     }
+  }
+  if (gray) {
+    Image8 g(w, h, 1);
+    for (size_t i = 0; i < g.size(); ++i) {
+      const uint8_t* p = out.data() + 3 * i;
+      g.data()[i] = uint8_t((77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8);
+    }
+    auto jpeg = encode_jpeg(g, {90, false});
+    if (!jpeg) return die(jpeg.error().message);
+    if (auto r = write_file_atomic(argv[3], *jpeg); !r) return die(r.error().message);
+    return 0;
   }
   auto png = encode_png8(out);
   if (!png) return die(png.error().message);
