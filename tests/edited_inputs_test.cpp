@@ -4,6 +4,7 @@
 #include <lcms2.h>
 
 #include "regain/codec.h"
+#include "regain/icc.h"
 #include "regain/jpegr.h"
 #include "regain/pipeline.h"
 #include "regain/process.h"
@@ -178,6 +179,20 @@ TEST(EditedInputs, TiffEdits) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::Unsupported);
   EXPECT_NE(bad.error().message.find("HDR"), std::string::npos);
+  // A graded PQ master (16-bit TIFF whose ICC names PQ in its cicp tag) is HDR too.
+  auto master = encode_tiff16(wide, make_hdr_icc(HdrIccProfile::HdrP3D65St2084));
+  ASSERT_TRUE(master);
+  bad = process_image(*master, std::nullopt);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(bad.error().message.find("--ref"), std::string::npos);
+}
+
+TEST(EditedInputs, HlgPngIsNotAnEdit) {
+  auto r = process_image(test::corpus_bytes("hdr-source/hdr_room_bt2020_hlg16.png"), std::nullopt);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(r.error().message.find("HDR"), std::string::npos);
 }
 
 TEST(EditedInputs, HeicAndAvifEdits) {

@@ -52,6 +52,21 @@ bool is_gray_icc(std::span<const uint8_t> icc) {
   return icc.size() >= 20 && std::memcmp(icc.data() + 16, "GRAY", 4) == 0;
 }
 
+// A PQ, HLG or linear signal (cICP / an ICC `cicp` tag): an HDR image, not an SDR edit.
+bool hdr_transfer_code(uint16_t code) {
+  const auto t = transfer_from_cicp(code);
+  return t == Transfer::PQ || t == Transfer::HLG || t == Transfer::Linear;
+}
+bool hdr_icc(std::span<const uint8_t> icc) {
+  if (icc.empty()) return false;
+  const auto tags = read_icc_tags(icc);
+  return tags && tags->cicp && hdr_transfer_code(tags->cicp->transfer_characteristics);
+}
+Error hdr_edit_error(const char* what) {
+  return Error{ErrorCode::Unsupported, std::string("the edited image is HDR (") + what +
+                                           "); the edit must be SDR (an HDR image can be the --ref original)"};
+}
+
 // 8-bit RGB from 8/16-bit samples of 1, 3 or 4 channels (gray repeated, alpha dropped).
 Image8 rgb8_from16(const Image16& src) {
   const int c = src.channels();
@@ -89,6 +104,8 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     }
   } else if (t == FileType::Png) {
     REGAIN_TRY(png, decode_png8(bytes, 3, limits));
+    if (png.cicp && hdr_transfer_code(png.cicp->transfer))
+      return tl::unexpected(hdr_edit_error("a PQ/HLG/linear cICP"));
     if (png.source_channels < 3) warnings.push_back("grayscale PNG written as RGB");
     if (png.source_channels == 4) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
     if (png.bit_depth == 16) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
@@ -96,9 +113,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     e.icc = std::move(png.icc);
   } else if (t == FileType::Tiff) {
     REGAIN_TRY(tif, decode_tiff(bytes, limits));
-    if (tif.is_float)
-      return fail(ErrorCode::Unsupported,
-                  "the edited image is a floating-point (HDR) TIFF; the edit must be SDR (an HDR image can be the --ref original)");
+    if (tif.is_float) return tl::unexpected(hdr_edit_error("floating-point TIFF"));
     if (tif.pixels16.channels() < 3) warnings.push_back("grayscale TIFF written as RGB");
     if (tif.pixels16.channels() == 4) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
     if (tif.bit_depth == 16) warnings.push_back("16-bit TIFF reduced to 8 bits for the SDR base");
@@ -108,9 +123,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     // An edit saved back as HEIC/AVIF (phone photo apps do): the primary image, decoded with
     // its transforms applied (HEIF's irot/imir are mandatory), so orientation 1 from here on.
     REGAIN_TRY(hf, read_heif(bytes, limits));
-    if (is_hdr_transfer(hf.primary.nclx))
-      return fail(ErrorCode::Unsupported,
-                  "the edited image's primary is HDR (PQ/HLG/linear); the edit must be SDR (an HDR image can be the --ref original)");
+    if (is_hdr_transfer(hf.primary.nclx)) return tl::unexpected(hdr_edit_error("a PQ/HLG/linear primary"));
     REGAIN_TRY(pic, decode_heif_item(hf, bytes, hf.primary, limits, 0, true));
     if (hf.gain_map) warnings.push_back("the edited image already had a gain map; it was replaced");
     e.primaries = heif_primaries(pic);
@@ -130,6 +143,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     return fail(ErrorCode::Unsupported,
                 std::string("the edited image must be a JPEG, PNG, TIFF, HEIC or AVIF, not ") + file_type_name(t));
   }
+  if (hdr_icc(e.icc)) return tl::unexpected(hdr_edit_error("its ICC profile names a PQ/HLG/linear signal"));
   if (is_gray_icc(e.icc)) {
     warnings.push_back("grayscale ICC profile dropped (the base is written as sRGB RGB)");
     e.icc.clear();
