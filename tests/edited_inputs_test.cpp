@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <lcms2.h>
 
+#include <cstdio>
+#include <cstdlib>
+
+#include <jpeglib.h>
+
 #include "regain/codec.h"
 #include "regain/icc.h"
 #include "regain/jpegr.h"
@@ -58,22 +63,93 @@ std::vector<uint8_t> gray_icc() {
   return icc;
 }
 
+// One-component JPEGs the way other encoders write them (TurboJPEG's are all baseline, 1x1,
+// table 0, no restarts).
+struct GrayJpegStyle {
+  const char* name;
+  bool progressive = false, arithmetic = false;
+  int restart_rows = 0, sampling = 1, table_slot = 0;
+};
+
+std::vector<uint8_t> libjpeg_gray(const Image8& g, const GrayJpegStyle& st) {
+  jpeg_compress_struct c{};
+  jpeg_error_mgr err{};
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* buf = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &buf, &size);
+  c.image_width = JDIMENSION(g.width());
+  c.image_height = JDIMENSION(g.height());
+  c.input_components = 1;
+  c.in_color_space = JCS_GRAYSCALE;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 85, TRUE);
+  c.comp_info[0].h_samp_factor = c.comp_info[0].v_samp_factor = st.sampling;
+  c.comp_info[0].quant_tbl_no = st.table_slot;
+  c.restart_in_rows = st.restart_rows;
+  c.arith_code = st.arithmetic ? TRUE : FALSE;
+  if (st.progressive) jpeg_simple_progression(&c);
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = const_cast<uint8_t*>(g.row(int(c.next_scanline)));
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  std::vector<uint8_t> out(buf, buf + size);
+  std::free(buf);
+  return out;
+}
+
+void expect_same_pixels(const std::vector<uint8_t>& gray_jpeg, const char* what) {
+  auto ycc = gray_jpeg_to_ycc(gray_jpeg);
+  ASSERT_TRUE(ycc) << what << ": " << ycc.error().message;
+  auto info = jpeg_info(*ycc);
+  ASSERT_TRUE(info) << what;
+  EXPECT_EQ(info->components, 3) << what;
+  auto a = decode_jpeg(gray_jpeg, {}, 3), b = decode_jpeg(*ycc, {}, 3);
+  ASSERT_TRUE(a && b) << what;
+  ASSERT_EQ(a->size(), b->size()) << what;
+  EXPECT_TRUE(std::equal(a->data(), a->data() + a->size(), b->data())) << what;
+}
+
 }  // namespace
+
+TEST(EditedInputs, GrayJpegsOfEveryStyleRepackLosslessly) {
+  const Image8 gray = to_gray(scene_rgb(301, 203));
+  const GrayJpegStyle styles[] = {{"baseline"},
+                                  {"progressive", true},
+                                  {"arithmetic", false, true},
+                                  {"restart every 2 rows", false, false, 2},
+                                  {"2x2 sampling declared", false, false, 0, 2},
+                                  {"table slot 1", false, false, 0, 1, 1},
+                                  {"progressive, arithmetic, restarts", true, true, 1}};
+  for (const auto& st : styles) expect_same_pixels(libjpeg_gray(gray, st), st.name);
+  // A table slot redefined after the scan (legal: the scan keeps the table it started with):
+  // the re-packed luma must keep the table its coefficients were coded with.
+  auto bytes = libjpeg_gray(gray, {"baseline"});
+  ASSERT_GT(bytes.size(), 4u);
+  std::vector<uint8_t> dqt = {0xFF, 0xDB, 0x00, 0x43, 0x00};
+  dqt.insert(dqt.end(), 64, uint8_t(1));
+  bytes.insert(bytes.end() - 2, dqt.begin(), dqt.end());
+  expect_same_pixels(bytes, "table redefined after the scan");
+}
 
 TEST(EditedInputs, GrayJpegIsRepackedLosslesslyAsYcc) {
   const Image8 gray = to_gray(scene_rgb(333, 250));  // odd size: partial blocks at the edges
   auto jpeg = encode_jpeg(gray, {90, false});
   ASSERT_TRUE(jpeg);
-  ASSERT_EQ(jpeg_info(*jpeg)->components, 1);
-  auto ycc = gray_jpeg_to_ycc(*jpeg);
-  ASSERT_TRUE(ycc) << ycc.error().message;
-  EXPECT_EQ(jpeg_info(*ycc)->components, 3);
+  auto info = jpeg_info(*jpeg);
+  ASSERT_TRUE(info);
+  ASSERT_EQ(info->components, 1);
   // Same luma coefficients, zero chroma: the decode is the gray decode in all three channels.
-  auto a = decode_jpeg(*jpeg, {}, 3), b = decode_jpeg(*ycc, {}, 3);
-  ASSERT_TRUE(a && b);
-  ASSERT_EQ(a->size(), b->size());
-  EXPECT_TRUE(std::equal(a->data(), a->data() + a->size(), b->data()));
+  expect_same_pixels(*jpeg, "TurboJPEG gray");
+  auto ycc = gray_jpeg_to_ycc(*jpeg);
+  ASSERT_TRUE(ycc);
   EXPECT_LT(ycc->size(), jpeg->size() * 11 / 10);
+  auto a = decode_jpeg(*jpeg, {}, 3);
+  ASSERT_TRUE(a);
 
   // Through process: a gain-map JPEG with a 3-component base and the same pixels.
   ProcessOptions o;
@@ -84,6 +160,7 @@ TEST(EditedInputs, GrayJpegIsRepackedLosslesslyAsYcc) {
   EXPECT_EQ(jr->primary.components, 3);
   auto base = decode_jpeg(jr->primary_bytes, {}, 3);
   ASSERT_TRUE(base);
+  ASSERT_EQ(base->size(), a->size());
   EXPECT_TRUE(std::equal(a->data(), a->data() + a->size(), base->data()));
   EXPECT_TRUE(mentions(warnings_of(*r), "grayscale JPEG"));
 }
@@ -106,7 +183,39 @@ TEST(EditedInputs, RepackRefusesWhatItCannotDo) {
   EXPECT_EQ(big.error().code, ErrorCode::TooLarge);
 }
 
-TEST(EditedInputs, GrayIccProfileIsDropped) {
+TEST(EditedInputs, GrayIccBecomesAnRgbProfileWithItsToneCurve) {
+  const auto gray = gray_icc();  // gamma 2.2: mid-grey far from sRGB's
+  auto rgb = rgb_icc_from_gray(gray);
+  ASSERT_TRUE(rgb) << rgb.error().message;
+  auto info = inspect_icc(*rgb);
+  ASSERT_TRUE(info && info->primaries);
+  EXPECT_EQ(*info->primaries, Primaries::BT709);
+  // Neutral RGB through the new profile has the gray profile's luminance.
+  cmsHPROFILE g = cmsOpenProfileFromMem(gray.data(), cmsUInt32Number(gray.size()));
+  cmsHPROFILE r = cmsOpenProfileFromMem(rgb->data(), cmsUInt32Number(rgb->size()));
+  cmsHPROFILE xyz = cmsCreateXYZProfile();
+  ASSERT_TRUE(g && r && xyz);
+  cmsHTRANSFORM tg = cmsCreateTransform(g, TYPE_GRAY_8, xyz, TYPE_XYZ_DBL, INTENT_RELATIVE_COLORIMETRIC, 0);
+  cmsHTRANSFORM tr = cmsCreateTransform(r, TYPE_RGB_8, xyz, TYPE_XYZ_DBL, INTENT_RELATIVE_COLORIMETRIC, 0);
+  ASSERT_TRUE(tg && tr);
+  for (int v : {16, 64, 128, 200, 255}) {
+    const uint8_t gv = uint8_t(v), rv[3] = {uint8_t(v), uint8_t(v), uint8_t(v)};
+    cmsCIEXYZ a, b;
+    cmsDoTransform(tg, &gv, &a, 1);
+    cmsDoTransform(tr, rv, &b, 1);
+    EXPECT_NEAR(b.Y, a.Y, 0.005 + 0.01 * a.Y) << v;
+  }
+  cmsDeleteTransform(tg);
+  cmsDeleteTransform(tr);
+  cmsCloseProfile(g);
+  cmsCloseProfile(r);
+  cmsCloseProfile(xyz);
+  EXPECT_FALSE(rgb_icc_from_gray(make_display_icc(Primaries::BT709)));  // not gray
+  std::vector<uint8_t> junk(200, 7);
+  EXPECT_FALSE(rgb_icc_from_gray(junk));
+}
+
+TEST(EditedInputs, GrayIccProfileIsReplaced) {
   const Image8 gray = to_gray(scene_rgb(200, 150));
   auto jpeg = encode_jpeg(gray);
   ASSERT_TRUE(jpeg);
@@ -119,9 +228,10 @@ TEST(EditedInputs, GrayIccProfileIsDropped) {
   EXPECT_TRUE(mentions(warnings_of(*r), "grayscale ICC"));
   auto jr = read_jpegr(r->output);
   ASSERT_TRUE(jr);
-  // Whatever profile the output carries, it is not the gray one.
-  EXPECT_NE(jr->icc, icc);
-  if (jr->icc.size() >= 20) EXPECT_NE(std::string(jr->icc.begin() + 16, jr->icc.begin() + 20), "GRAY");
+  // The output carries the RGB profile made from the gray one, never the gray one.
+  auto want = rgb_icc_from_gray(icc);
+  ASSERT_TRUE(want);
+  EXPECT_EQ(jr->icc, *want);
 }
 
 TEST(EditedInputs, GrayAndAlphaPngs) {
@@ -209,6 +319,9 @@ TEST(EditedInputs, HeicAndAvifEdits) {
   ASSERT_TRUE(sdr);
   ASSERT_EQ(sdr->width(), shown->width());
   ASSERT_EQ(sdr->height(), shown->height());
+  // Stored as a 4032x3024 grid with a rotation: the base is the picture as displayed.
+  EXPECT_EQ(sdr->width(), 3024);
+  EXPECT_EQ(sdr->height(), 4032);
   double err = 0;
   for (size_t i = 0; i < sdr->size(); i += 97) err += std::abs(int(sdr->data()[i]) - int(shown->data()[i]));
   EXPECT_LT(err / double(sdr->size() / 97), 3.0);

@@ -15,6 +15,11 @@ namespace regain {
 // A v4 matrix/shaper display profile with the sRGB tone curve and the given primaries
 // ("sRGB" for BT.709, "Display P3" for P3, "BT.2020 (sRGB TRC)" for BT.2020).
 REGAIN_API std::vector<uint8_t> make_display_icc(Primaries p);
+// An RGB profile (sRGB primaries, D65) whose three curves are a grayscale profile's tone
+// response, sampled through lcms2 (TRC or LUT profiles alike): neutral RGB pixels tagged with
+// it look as the gray pixels did with the gray profile. For black-and-white edits written
+// with an RGB base.
+REGAIN_API Result<std::vector<uint8_t>> rgb_icc_from_gray(std::span<const uint8_t> gray_icc);
 
 struct IccInfo {
   std::string description;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -73,10 +74,32 @@ Result<nlohmann::json> run_one(const fs::path& img, const std::optional<fs::path
   return r.meta;
 }
 
+// Batch output names: <stem>_hdr.<ext>. Inputs sharing a stem (IMG_0001.HEIC beside
+// IMG_0001.JPG, as phone exports come) get their own extension in the name, and a name still
+// shared (the same file name in two folders) is an error for each input concerned rather than
+// one result silently overwriting the other. Side files hang off the stem, so stems must be
+// unique, not just the output names.
+std::vector<std::optional<fs::path>> batch_outputs(const std::vector<fs::path>& files, const fs::path& dir,
+                                                   OutputFormat format) {
+  std::map<std::string, int> stem_count, name_count;
+  for (const auto& f : files) ++stem_count[f.stem().string()];
+  std::vector<std::string> names;
+  for (const auto& f : files) {
+    std::string stem = f.stem().string();
+    if (stem_count[stem] > 1) stem += "_" + extension_of(f);
+    names.push_back(stem);
+    ++name_count[stem];
+  }
+  std::vector<std::optional<fs::path>> out;
+  for (const auto& n : names)
+    out.push_back(name_count[n] > 1 ? std::nullopt : std::optional<fs::path>(dir / (n + "_hdr" + output_extension(format))));
+  return out;
+}
+
 int run_batch(const Opts& o, const ProcessOptions& po) {
   set_pixel_pool_mb(512);  // file after file of the same sizes: reuse the buffers
   std::vector<std::string> errors;
-  const auto files = expand_inputs(o.inputs, {"jpg", "jpeg", "png", "tif", "tiff", "heic", "heif", "avif"}, errors);
+  const auto files = expand_inputs(o.inputs, {"jpg", "jpeg", "png", "tif", "tiff", "heic", "heif", "hif", "avif"}, errors);
   for (const auto& e : errors) std::cerr << "regain: " << e << "\n";
   if (files.empty()) {
     std::cerr << "regain: no input images\n";
@@ -88,13 +111,14 @@ int run_batch(const Opts& o, const ProcessOptions& po) {
   const auto start = std::chrono::steady_clock::now();
   ProcessOptions p = po;
   p.threads = std::max(1, resolve_jobs_threads(o.jobs));
+  const auto outputs = batch_outputs(files, o.out_dir, p.format);
   auto worker = [&] {
     for (size_t i; (i = next.fetch_add(1)) < files.size();) {
       const auto t = std::chrono::steady_clock::now();
-      const fs::path out = fs::path(o.out_dir) / (files[i].stem().string() + "_hdr" + output_extension(p.format));
-      Result<nlohmann::json> r = fail(ErrorCode::Internal, "not run");
+      Result<nlohmann::json> r = fail(ErrorCode::InvalidInput,
+                                      "another input has the same file name: its outputs would overwrite this one's (rename one)");
       try {
-        r = run_one(files[i], std::nullopt, out, "", p);
+        if (outputs[i]) r = run_one(files[i], std::nullopt, *outputs[i], "", p);
       } catch (const std::exception& ex) {
         r = fail(ErrorCode::Internal, ex.what());
       }

@@ -48,20 +48,19 @@ std::optional<cmsCIEXYZ> colorant(cmsHPROFILE h, cmsTagSignature sig) {
 }  // namespace
 
 namespace {
-std::vector<uint8_t> build_display_icc(Primaries p) {
-  Profile h = create_profile(p);
-  if (!h) return {};
-  cmsSetProfileVersion(h.get(), 4.3);
+// v4.3, a description and a copyright tag, a fixed creation date; empty on failure.
+std::vector<uint8_t> save_profile(cmsHPROFILE h, const char* description) {
+  cmsSetProfileVersion(h, 4.3);
   cmsMLU* mlu = cmsMLUalloc(nullptr, 1);
-  cmsMLUsetASCII(mlu, "en", "US", profile_name(p));
-  cmsWriteTag(h.get(), cmsSigProfileDescriptionTag, mlu);
+  cmsMLUsetASCII(mlu, "en", "US", description);
+  cmsWriteTag(h, cmsSigProfileDescriptionTag, mlu);
   cmsMLUsetASCII(mlu, "en", "US", "No copyright, use freely");
-  cmsWriteTag(h.get(), cmsSigCopyrightTag, mlu);
+  cmsWriteTag(h, cmsSigCopyrightTag, mlu);
   cmsMLUfree(mlu);
   cmsUInt32Number size = 0;
-  if (!cmsSaveProfileToMem(h.get(), nullptr, &size)) return {};
+  if (!cmsSaveProfileToMem(h, nullptr, &size)) return {};
   std::vector<uint8_t> out(size);
-  if (!cmsSaveProfileToMem(h.get(), out.data(), &size)) return {};
+  if (!cmsSaveProfileToMem(h, out.data(), &size)) return {};
   // lcms stamps the creation time into the header (bytes 24-35); a fixed date keeps our
   // output byte-identical for identical inputs. No profile ID is written, so nothing else
   // depends on those bytes.
@@ -69,7 +68,45 @@ std::vector<uint8_t> build_display_icc(Primaries p) {
   if (out.size() >= 36) std::copy(date, date + 12, out.begin() + 24);
   return out;
 }
+
+std::vector<uint8_t> build_display_icc(Primaries p) {
+  Profile h = create_profile(p);
+  if (!h) return {};
+  return save_profile(h.get(), profile_name(p));
+}
 }  // namespace
+
+Result<std::vector<uint8_t>> rgb_icc_from_gray(std::span<const uint8_t> gray_icc) {
+  Profile in(cmsOpenProfileFromMem(gray_icc.data(), cmsUInt32Number(gray_icc.size())));
+  if (!in) return fail(ErrorCode::InvalidInput, "ICC profile could not be parsed");
+  if (cmsGetColorSpace(in.get()) != cmsSigGrayData) return fail(ErrorCode::InvalidInput, "not a grayscale ICC profile");
+  // The profile's luminance response, 256 samples relative to its white (PCS Y, relative
+  // colorimetric), as one tabulated curve.
+  Profile xyz(cmsCreateXYZProfile());
+  cmsHTRANSFORM t = cmsCreateTransform(in.get(), TYPE_GRAY_8, xyz.get(), TYPE_XYZ_DBL, INTENT_RELATIVE_COLORIMETRIC, 0);
+  if (!t) return fail(ErrorCode::Unsupported, "grayscale ICC profile cannot be evaluated");
+  uint8_t ramp[256];
+  for (int i = 0; i < 256; ++i) ramp[i] = uint8_t(i);
+  cmsCIEXYZ out[256];
+  cmsDoTransform(t, ramp, out, 256);
+  cmsDeleteTransform(t);
+  const double white = out[255].Y > 1e-6 ? out[255].Y : 1.0;
+  float curve_values[256];
+  for (int i = 0; i < 256; ++i) curve_values[i] = float(std::clamp(out[i].Y / white, 0.0, 1.0));
+  for (int i = 1; i < 256; ++i) curve_values[i] = std::max(curve_values[i], curve_values[i - 1]);  // monotonic
+  cmsToneCurve* curve = cmsBuildTabulatedToneCurveFloat(nullptr, 256, curve_values);
+  if (!curve) return fail(ErrorCode::Internal, "tone curve");
+  auto c = chromaticities(Primaries::BT709);
+  cmsCIExyY wp = {c[6], c[7], 1.0};
+  cmsCIExyYTRIPLE prim = {{c[0], c[1], 1.0}, {c[2], c[3], 1.0}, {c[4], c[5], 1.0}};
+  cmsToneCurve* curves[3] = {curve, curve, curve};
+  Profile rgb(cmsCreateRGBProfile(&wp, &prim, curves));
+  cmsFreeToneCurve(curve);
+  if (!rgb) return fail(ErrorCode::Internal, "RGB profile");
+  std::vector<uint8_t> bytes = save_profile(rgb.get(), "sRGB primaries with a grayscale profile's tone curve");
+  if (bytes.empty()) return fail(ErrorCode::Internal, "ICC save");
+  return bytes;
+}
 
 std::vector<uint8_t> make_display_icc(Primaries p) {
   static const std::vector<uint8_t> srgb = build_display_icc(Primaries::BT709);

@@ -45,6 +45,7 @@ struct EditedImage {
   int orientation = 1;
   Primaries primaries = Primaries::BT709;
   bool icc_known = true;
+  bool tone_curve_not_srgb = false;      // the ICC's primaries are sRGB's but its curve is not
 };
 
 // An ICC profile whose data colour space is GRAY cannot describe the RGB base we write.
@@ -97,10 +98,16 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     e.pixels = std::move(px);
     if (jr.primary.components == 1) {
       // A black-and-white edit: some readers (libultrahdr) refuse a gray base, so the
-      // luma is re-packed losslessly as YCbCr rather than carried as is.
-      REGAIN_TRY(ycc, gray_jpeg_to_ycc(jr.primary_bytes, limits));
-      e.jpeg = std::move(ycc);
-      warnings.push_back("grayscale JPEG re-packed as YCbCr (luma unchanged) so every reader accepts the base");
+      // luma is re-packed losslessly as YCbCr rather than carried as is; a file the
+      // re-packing refuses (coefficients an encoder may not write) is encoded from its pixels.
+      if (auto ycc = gray_jpeg_to_ycc(jr.primary_bytes, limits)) {
+        e.jpeg = std::move(*ycc);
+        warnings.push_back("grayscale JPEG re-packed as YCbCr (luma unchanged) so every reader accepts the base");
+      } else {
+        if (ycc.error().code == ErrorCode::TooLarge) return tl::unexpected(ycc.error());
+        e.jpeg.clear();
+        warnings.push_back("grayscale JPEG could not be re-packed (" + ycc.error().message + "): base re-encoded");
+      }
     }
   } else if (t == FileType::Png) {
     REGAIN_TRY(png, decode_png8(bytes, 3, limits));
@@ -145,8 +152,16 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
   }
   if (hdr_icc(e.icc)) return tl::unexpected(hdr_edit_error("its ICC profile names a PQ/HLG/linear signal"));
   if (is_gray_icc(e.icc)) {
-    warnings.push_back("grayscale ICC profile dropped (the base is written as sRGB RGB)");
-    e.icc.clear();
+    // The base is RGB now: an RGB profile with the gray profile's tone curve keeps the
+    // picture's look (Photoshop's "Dot Gain 20%" is far from sRGB in the mid-tones).
+    if (auto rgb = rgb_icc_from_gray(e.icc)) {
+      e.icc = std::move(*rgb);
+      e.tone_curve_not_srgb = true;
+      warnings.push_back("grayscale ICC profile written as an RGB profile with the same tone curve");
+    } else {
+      warnings.push_back("grayscale ICC profile unreadable, dropped (" + rgb.error().message + ")");
+      e.icc.clear();
+    }
   }
   if (!e.icc.empty()) {
     auto info = inspect_icc(e.icc);
@@ -180,10 +195,10 @@ const char* output_format_name(OutputFormat f) {
 // The edited SDR as an sRGB JPEG for web display: same pixel size and orientation tag. An
 // sRGB JPEG is carried as is; anything else goes through one 8-bit lcms2 transform.
 Result<std::vector<uint8_t>> sdr_preview(const EditedImage& e, int threads) {
-  if (!e.jpeg.empty() && e.primaries == Primaries::BT709 && e.icc_known)
+  if (!e.jpeg.empty() && e.primaries == Primaries::BT709 && e.icc_known && !e.tone_curve_not_srgb)
     return with_jpeg_metadata(e.jpeg, make_orientation_exif(e.orientation), make_display_icc(Primaries::BT709));
   Image8 srgb = e.pixels;
-  if (!e.icc.empty() && (e.primaries != Primaries::BT709 || !e.icc_known)) {
+  if (!e.icc.empty() && (e.primaries != Primaries::BT709 || !e.icc_known || e.tone_curve_not_srgb)) {
     REGAIN_TRY(conv, icc_to_srgb8(e.icc, e.pixels.span(), threads));
     std::copy(conv.begin(), conv.end(), srgb.data());
   }

@@ -102,6 +102,17 @@ expect_rc 3 "process truncated" "$BIN" process --img "$CORPUS/malformed/pixel6_t
 grep -q "processed 12 file(s): 11 ok, 1 failed" "$TMP/batch.err" && ok || { bad "batch summary"; cat "$TMP/batch.err"; }
 grep -q "pixel6_truncated.jpg: FAILED" "$TMP/batch.err" && ok || bad "batch per-file error"
 [ "$(ls "$TMP"/batch/*_hdr.jpg | wc -l)" = 11 ] && ok || bad "batch outputs"
+# Inputs sharing a stem (IMG_0001.JPG beside IMG_0001.AVIF, as phone exports come) each get
+# their own outputs; the same file name in two folders is an error for both, never an overwrite.
+S="$TMP/stems"; mkdir -p "$S/in" "$S/in2"
+cp "$CORPUS/edited-pair/edited_by_ai_editor.jpg" "$S/in/IMG_0001.jpg"
+cp "$CORPUS/heif/seine_sdr_gainmap_srgb.avif" "$S/in/IMG_0001.avif"
+expect_rc 0 "batch: two inputs with one stem" "$BIN" process "$S/in" --out-dir "$S/out"
+[ -f "$S/out/IMG_0001_jpg_hdr.jpg" ] && [ -f "$S/out/IMG_0001_avif_hdr.jpg" ] && ok || bad "batch: stem clash outputs"
+cp "$CORPUS/jpeg/seine_sdr_gainmap_srgb.jpg" "$S/in2/IMG_0001.jpg"
+expect_rc 1 "batch: one file name in two folders" "$BIN" process "$S/in" "$S/in2" --out-dir "$S/out2"
+[ -f "$S/out2/IMG_0001_avif_hdr.jpg" ] && [ ! -e "$S/out2/IMG_0001_jpg_hdr.jpg" ] && ok || bad "batch: name clash must not write"
+grep -q "same file name" "$TMP/err.txt" && ok || bad "batch: name clash message"
 
 # Batch manifest in shards: N shards cover every job once; a killed shard re-run finishes the
 # rest and skips what is done; batch-report merges and says when something is missing.
