@@ -2,6 +2,8 @@
 // Small files the project generates (every container flavour and codec we write, at tens of
 // pixels so each run is fast) plus the real corpus files and the payloads inside them (XMP
 // packets, EXIF, ISO 21496-1, MPF, ICC), so the fuzzers start from what phones write.
+#include <lcms2.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -118,6 +120,17 @@ void generated() {
   put("icc", "bt2020.icc", make_display_icc(Primaries::BT2020));
   put("icc", "hdr_cicp.icc", make_hdr_icc(HdrIccProfile::HdrP3D65St2084));
   put("icc", "p3pq_v2.icc", make_hdr_icc(HdrIccProfile::P3Pq));
+  {  // a grayscale profile (gamma 2.2), as black-and-white edits carry
+    cmsToneCurve* g = cmsBuildGamma(nullptr, 2.2);
+    cmsHPROFILE gp = cmsCreateGrayProfile(cmsD50_xyY(), g);
+    cmsFreeToneCurve(g);
+    cmsUInt32Number n = 0;
+    if (gp && cmsSaveProfileToMem(gp, nullptr, &n)) {
+      std::vector<uint8_t> bytes(n);
+      if (cmsSaveProfileToMem(gp, bytes.data(), &n)) put("icc", "gray22.icc", std::span<const uint8_t>(bytes));
+    }
+    if (gp) cmsCloseProfile(gp);
+  }
 
   // .cube LUTs.
   put("cube_lut", "identity2.cube",
