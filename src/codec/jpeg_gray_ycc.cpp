@@ -5,37 +5,17 @@
 // readers (libultrahdr among them) refuse a gray primary image; decoding and re-encoding would
 // cost a generation of JPEG loss that this avoids. The zero chroma blocks cost a few bits
 // each (a few % of the file; the luma's Huffman tables are re-optimised, which wins some back).
-#include <cstdio>
-#include <jpeglib.h>
-#include <jerror.h>
-
-#include <csetjmp>
 #include <cstdlib>
 #include <cstring>
 
+#include "codec/libjpeg_errors.h"
 #include "regain/codec.h"
 
 namespace regain {
 
 namespace {
 
-struct ErrorManager {
-  jpeg_error_mgr pub;
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-void on_error(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, err->message);
-  std::longjmp(err->jump, 1);
-}
-
-// A gray JPEG that runs out of data would get grey rows in its luma: refuse it as the
-// decoders do.
-void on_message(j_common_ptr cinfo, int level) {
-  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) on_error(cinfo);
-}
+using libjpeg::ErrorManager;
 
 enum Status { kOk = 0, kLibError, kNotGray, kTooLarge };
 
@@ -135,10 +115,7 @@ Result<Bytes> gray_jpeg_to_ycc(ByteView jpeg, const Limits& limits) {
   jpeg_decompress_struct src{};
   jpeg_compress_struct dst{};
   ErrorManager err{};
-  src.err = jpeg_std_error(&err.pub);
-  dst.err = src.err;
-  err.pub.error_exit = on_error;
-  err.pub.emit_message = on_message;
+  src.err = dst.err = libjpeg::install(err);
   Sink sink{};
   const Status s = repack_core(&src, &dst, &err, jpeg.data(), static_cast<unsigned long>(jpeg.size()), &limits, &sink);
   const bool out_of_memory = s == kLibError && err.pub.msg_code == JERR_OUT_OF_MEMORY;

@@ -1,35 +1,15 @@
 // Row-streaming JPEG decode through the libjpeg API (same libjpeg-turbo code as TurboJPEG;
 // the default islow DCT and fancy upsampling, so pixels match decode_jpeg exactly).
-#include <cstdio>
-#include <jpeglib.h>
-#include <jerror.h>
-
-#include <csetjmp>
 #include <string>
 
+#include "codec/libjpeg_errors.h"
 #include "regain/codec.h"
 
 namespace regain {
 
 namespace {
 
-struct ErrorManager {
-  jpeg_error_mgr pub;
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-void on_error(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, err->message);
-  std::longjmp(err->jump, 1);
-}
-
-// Real files carry benign defects (extraneous bytes before a marker) that every viewer
-// shows; those warnings pass. Running out of data is an error: the rest would be grey.
-void on_message(j_common_ptr cinfo, int level) {
-  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) on_error(cinfo);
-}
+using libjpeg::ErrorManager;
 
 // C-style core: no object with a destructor lives in this frame, so longjmp is safe.
 // Returns nullptr on success, else the message buffer.
@@ -78,9 +58,7 @@ Result<void> decode_jpeg_rows(ByteView jpeg, const Limits& limits, Image8& out,
                               const std::function<void(int)>& on_rows) {
   jpeg_decompress_struct cinfo{};
   ErrorManager err{};
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = on_error;
-  err.pub.emit_message = on_message;
+  cinfo.err = libjpeg::install(err);
   // The output is allocated here, outside the setjmp frame, from TurboJPEG's header parse.
   auto info = jpeg_info(jpeg);
   if (!info) return tl::unexpected(info.error());
