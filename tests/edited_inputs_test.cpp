@@ -5,8 +5,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include <jpeglib.h>
+#include <tiffio.h>
 
 #include "regain/codec.h"
 #include "regain/icc.h"
@@ -347,4 +350,47 @@ TEST(EditedInputs, HeicEditWithItsHeicOriginalIsReferenceMode) {
   EXPECT_TRUE(r->meta["alignment"]["trusted"].get<bool>());
   EXPECT_NEAR(r->meta["alignment"]["scale"].get<double>(), 1.0, 1e-3);
   EXPECT_LT(r->meta["edited_share"].get<double>(), 0.01);
+}
+
+TEST(EditedInputs, TiffOrientationAndPngCicpPrimaries) {
+  // A TIFF edit with Orientation 6 (rotate 90 CW to display): the base is written upright.
+  const Image8 rgb = scene_rgb(160, 120);
+  const std::string path = (test::scratch_dir("edited_orientation") / "orientation6.tif").string();
+  {
+    TIFF* t = TIFFOpen(path.c_str(), "w");
+    ASSERT_TRUE(t);
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, 160);
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, 120);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 3);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 120);
+    TIFFSetField(t, TIFFTAG_ORIENTATION, ORIENTATION_RIGHTTOP);
+    for (int y = 0; y < 120; ++y) ASSERT_EQ(TIFFWriteScanline(t, const_cast<uint8_t*>(rgb.row(y)), uint32_t(y), 0), 1);
+    TIFFClose(t);
+  }
+  std::ifstream f(path, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto tif = decode_tiff(bytes);
+  ASSERT_TRUE(tif);
+  EXPECT_EQ(tif->orientation, 6);
+  auto r = process_image(bytes, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  auto sdr = decode_jpegr_sdr(r->output);
+  ASSERT_TRUE(sdr);
+  EXPECT_EQ(sdr->width(), 120);
+  EXPECT_EQ(sdr->height(), 160);
+
+  // An SDR PNG with cICP Display P3 / sRGB transfer and no iCCP: P3, with a P3 profile.
+  Image16 wide(64, 48, 3);
+  for (size_t i = 0; i < wide.size(); ++i) wide.data()[i] = uint16_t((i * 97) % 65536);
+  auto png = encode_png16(wide, Cicp{12, 13, 0, 1});
+  ASSERT_TRUE(png);
+  auto p3 = process_image(*png, std::nullopt);
+  ASSERT_TRUE(p3) << p3.error().message;
+  EXPECT_EQ(p3->meta["input"]["primaries"], "p3");
+  auto jr = read_jpegr(p3->output);
+  ASSERT_TRUE(jr);
+  EXPECT_EQ(jr->icc, make_display_icc(Primaries::DisplayP3));
 }

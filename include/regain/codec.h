@@ -90,6 +90,7 @@ struct TiffImage {
   int bit_depth = 16;
   bool is_float = false;
   std::vector<uint8_t> icc;
+  int orientation = 1;  // the Orientation tag (1..8, EXIF's meaning); pixels are as stored
 };
 REGAIN_API Result<TiffImage> decode_tiff(ByteView tiff, const Limits& limits = {});
 // Deflate with a differencing predictor; 16-bit strips are predicted and deflated on all cores.

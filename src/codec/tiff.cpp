@@ -294,6 +294,9 @@ Result<TiffImage> decode(ByteView bytes, const Limits& limits) {
   void* icc = nullptr;
   if (TIFFGetField(t, TIFFTAG_ICCPROFILE, &icc_len, &icc) && icc && icc_len)
     out.icc.assign(static_cast<uint8_t*>(icc), static_cast<uint8_t*>(icc) + icc_len);
+  uint16_t orientation = 1;
+  if (TIFFGetField(t, TIFFTAG_ORIENTATION, &orientation) && orientation >= 1 && orientation <= 8)
+    out.orientation = orientation;
   return out;
 }
 

@@ -118,13 +118,20 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (png.bit_depth == 16) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
     e.pixels = std::move(png.pixels);
     e.icc = std::move(png.icc);
+    // cICP without iCCP (PNG third edition): its primaries, and a display profile naming them.
+    if (e.icc.empty() && png.cicp)
+      if (const auto p = primaries_from_cicp(png.cicp->primaries); p && *p != Primaries::BT709) {
+        e.primaries = *p;
+        e.icc = make_display_icc(*p);
+      }
   } else if (t == FileType::Tiff) {
     REGAIN_TRY(tif, decode_tiff(bytes, limits));
     if (tif.is_float) return tl::unexpected(hdr_edit_error("floating-point TIFF"));
     if (tif.pixels16.channels() < 3) warnings.push_back("grayscale TIFF written as RGB");
     if (tif.pixels16.channels() == 4) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
     if (tif.bit_depth == 16) warnings.push_back("16-bit TIFF reduced to 8 bits for the SDR base");
-    e.pixels = rgb8_from16(tif.pixels16);
+    // Turned upright here (a TIFF edit brings no EXIF to carry an orientation tag in).
+    e.pixels = apply_orientation(rgb8_from16(tif.pixels16), tif.orientation);
     e.icc = std::move(tif.icc);
   } else if (t == FileType::Heif || t == FileType::Avif) {
     // An edit saved back as HEIC/AVIF (phone photo apps do): the primary image, decoded with
