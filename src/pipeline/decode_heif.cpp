@@ -6,18 +6,9 @@
 #include "pipeline/gainmap_parts.h"
 #include "regain/pipeline.h"
 #include "util/parallel.h"
+#include "util/rgb8.h"
 
 namespace regain {
-namespace {
-
-Image8 expand_gray(Image8 img) {
-  if (img.channels() == 3) return img;
-  Image8 out(img.width(), img.height(), 3);
-  for (size_t i = 0, n = img.size(); i < n; ++i) out.data()[3 * i] = out.data()[3 * i + 1] = out.data()[3 * i + 2] = img.data()[i];
-  return out;
-}
-
-}  // namespace
 
 Result<DecodedHdr> decode_heif_hdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
   REGAIN_TRY(hf, read_heif(file, opt.limits));
@@ -73,7 +64,7 @@ Result<Image8> decode_heif_sdr(std::span<const uint8_t> file, const DecodeOption
   const bool sdr_base = !is_hdr_transfer(hf.primary.nclx);
   REGAIN_TRY(base, decode_heif_item(hf, file, hf.primary, opt.limits, opt.threads, sdr_base));
   const Transfer t = heif_transfer(base);
-  if (t != Transfer::PQ && t != Transfer::HLG && t != Transfer::Linear) return expand_gray(take_8bit(std::move(base)));
+  if (t != Transfer::PQ && t != Transfer::HLG && t != Transfer::Linear) return to_rgb8(take_8bit(std::move(base)));
   // An HDR base: the SDR rendition is the gain map applied all the way down (headroom 0).
   if (!hf.gain_map || !hf.metadata)
     return fail(ErrorCode::Unsupported, "the primary image is HDR and there is no gain map to an SDR rendition");

@@ -18,6 +18,7 @@
 #include "util/orientation.h"
 #include "pipeline/reference.h"
 #include "util/parallel.h"
+#include "util/rgb8.h"
 #include "util/json_text.h"
 
 namespace regain {
@@ -66,17 +67,6 @@ bool hdr_icc(std::span<const uint8_t> icc) {
 Error hdr_edit_error(const char* what) {
   return Error{ErrorCode::Unsupported, std::string("the edited image is HDR (") + what +
                                            "); the edit must be SDR (an HDR image can be the --ref original)"};
-}
-
-// 8-bit RGB from 8/16-bit samples of 1, 3 or 4 channels (gray repeated, alpha dropped).
-Image8 rgb8_from16(const Image16& src) {
-  const int c = src.channels();
-  Image8 out(src.width(), src.height(), 3);
-  const size_t n = size_t(src.width()) * src.height();
-  for (size_t i = 0; i < n; ++i)
-    for (int k = 0; k < 3; ++k)
-      out.data()[3 * i + k] = uint8_t((src.data()[i * c + std::min(k, c - 1)] * 255u + 32767u) / 65535u);
-  return out;
 }
 
 Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& limits,
@@ -131,7 +121,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (tif.pixels16.channels() == 4) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
     if (tif.bit_depth == 16) warnings.push_back("16-bit TIFF reduced to 8 bits for the SDR base");
     // Turned upright here (a TIFF edit brings no EXIF to carry an orientation tag in).
-    e.pixels = apply_orientation(rgb8_from16(tif.pixels16), tif.orientation);
+    e.pixels = apply_orientation(to_rgb8(tif.pixels16), tif.orientation);
     e.icc = std::move(tif.icc);
   } else if (t == FileType::Heif || t == FileType::Avif) {
     // An edit saved back as HEIC/AVIF (phone photo apps do): the primary image, decoded with
@@ -146,13 +136,8 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     // colour conversion and the output's ICC describe it.
     if (e.icc.empty() && e.primaries != Primaries::BT709) e.icc = make_display_icc(e.primaries);
     Image8 px = take_8bit(std::move(pic));
-    if (px.channels() == 1) {
-      warnings.push_back("grayscale image written as RGB");
-      Image8 rgb(px.width(), px.height(), 3);
-      for (size_t i = 0, n = px.size(); i < n; ++i) std::fill_n(rgb.data() + 3 * i, 3, px.data()[i]);
-      px = std::move(rgb);
-    }
-    e.pixels = std::move(px);
+    if (px.channels() == 1) warnings.push_back("grayscale image written as RGB");
+    e.pixels = to_rgb8(std::move(px));
   } else {
     return fail(ErrorCode::Unsupported,
                 std::string("the edited image must be a JPEG, PNG, TIFF, HEIC or AVIF, not ") + file_type_name(t));
