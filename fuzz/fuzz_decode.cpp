@@ -1,6 +1,6 @@
 // The decoders `decode` and `process` reach from a user's file, chosen by magic bytes: gain-map
 // JPEG/HEIF/AVIF renditions, plain JPEG (and a gray one re-packed as YCbCr), PNG (8/16-bit,
-// cICP, iCCP), TIFF, OpenEXR, and the HDR-master reader. Limits are small so a hostile size
+// cICP, iCCP), TIFF, WebP (ICC/EXIF chunks), OpenEXR, and the HDR-master reader. Limits are small so a hostile size
 // is a refusal, not an allocation.
 #include <cstdint>
 #include <span>
@@ -31,6 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case regain::FileType::Exr:
       (void)regain::decode_exr(in, limits);
+      break;
+    case regain::FileType::Webp:
+      (void)regain::decode_webp(in, limits);
       break;
     default:
       break;

@@ -3,6 +3,8 @@
 // pixels so each run is fast) plus the real corpus files and the payloads inside them (XMP
 // packets, EXIF, ISO 21496-1, MPF, ICC), so the fuzzers start from what phones write.
 #include <lcms2.h>
+#include <webp/encode.h>
+#include <webp/mux.h>
 
 #include <filesystem>
 #include <fstream>
@@ -106,6 +108,27 @@ void generated() {
     Image8 gray(sdr.width(), sdr.height(), 1);
     for (size_t i = 0; i < gray.size(); ++i) gray.data()[i] = sdr.data()[3 * i + 1];
     put("decode", "gray.jpg", encode_jpeg(gray, {85, false}));
+  }
+  {  // WebP edits: lossy with ICC + EXIF chunks (VP8X), and lossless
+    uint8_t* enc = nullptr;
+    const size_t n = WebPEncodeRGB(sdr.data(), sdr.width(), sdr.height(), sdr.width() * 3, 80.f, &enc);
+    if (n) {
+      WebPMux* mux = WebPMuxNew();
+      const WebPData img{enc, n};
+      const auto icc = make_display_icc(Primaries::DisplayP3);
+      const auto exif = make_orientation_exif(6);
+      const WebPData iccd{icc.data(), icc.size()}, exifd{exif.data(), exif.size()};
+      WebPData out{};
+      if (mux && WebPMuxSetImage(mux, &img, 1) == WEBP_MUX_OK && WebPMuxSetChunk(mux, "ICCP", &iccd, 1) == WEBP_MUX_OK &&
+          WebPMuxSetChunk(mux, "EXIF", &exifd, 1) == WEBP_MUX_OK && WebPMuxAssemble(mux, &out) == WEBP_MUX_OK)
+        put("decode", "p3_exif.webp", std::span<const uint8_t>(out.bytes, out.size));
+      WebPDataClear(&out);
+      WebPMuxDelete(mux);
+      WebPFree(enc);
+    }
+    const size_t nl = WebPEncodeLosslessRGB(sdr.data(), sdr.width(), sdr.height(), sdr.width() * 3, &enc);
+    if (nl) put("decode", "lossless.webp", std::span<const uint8_t>(enc, nl));
+    WebPFree(enc);
   }
 
   // Payloads.

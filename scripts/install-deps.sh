@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
-  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libtiff-dev libopenexr-dev liblcms2-dev
+  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libtiff-dev libwebp-dev libopenexr-dev liblcms2-dev
   libpugixml-dev nlohmann-json3-dev libcli11-dev libexpected-dev
   libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
   libde265-dev libx265-dev libdav1d-dev libaom-dev libcpp-httplib-dev libhiredis-dev redis-server haproxy

@@ -1,5 +1,5 @@
 // Edited images as people export them: black-and-white JPEG/PNG edits, 8/16-bit TIFF, alpha,
-// a grayscale ICC profile. Each must give a gain-map JPEG whose base every reader accepts.
+// a grayscale ICC profile, WebP downloads. Each must give a gain-map JPEG whose base every reader accepts.
 #include <gtest/gtest.h>
 #include <lcms2.h>
 
@@ -7,9 +7,16 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <random>
 
 #include <jpeglib.h>
 #include <tiffio.h>
+#include <webp/encode.h>
+#include <webp/mux.h>
+#include <zlib.h>
+
+#include "container/exif.h"
+#include "util/orientation.h"
 
 #include "regain/codec.h"
 #include "regain/icc.h"
@@ -350,6 +357,15 @@ TEST(EditedInputs, HeicEditWithItsHeicOriginalIsReferenceMode) {
   EXPECT_TRUE(r->meta["alignment"]["trusted"].get<bool>());
   EXPECT_NEAR(r->meta["alignment"]["scale"].get<double>(), 1.0, 1e-3);
   EXPECT_LT(r->meta["edited_share"].get<double>(), 0.01);
+  // Its EXIF travels (camera, date), with Orientation 1: the base is written upright.
+  auto jr = read_jpegr(r->output);
+  ASSERT_TRUE(jr);
+  auto info = parse_exif(jr->exif_tiff);
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->make, "Apple");
+  EXPECT_FALSE(info->date_time_original.empty());
+  EXPECT_EQ(info->orientation, 1);
+  EXPECT_EQ(jr->orientation, 1);
 }
 
 TEST(EditedInputs, TiffOrientationAndPngCicpPrimaries) {
@@ -393,4 +409,204 @@ TEST(EditedInputs, TiffOrientationAndPngCicpPrimaries) {
   auto jr = read_jpegr(p3->output);
   ASSERT_TRUE(jr);
   EXPECT_EQ(jr->icc, make_display_icc(Primaries::DisplayP3));
+}
+
+namespace {
+
+std::vector<uint8_t> take_webp(uint8_t* data, size_t n) {
+  std::vector<uint8_t> v(data, data + n);
+  WebPFree(data);
+  return v;
+}
+
+// A bare WebP bitstream wrapped with ICCP/EXIF chunks (VP8X), as browsers and ImageMagick write.
+std::vector<uint8_t> with_chunks(const std::vector<uint8_t>& webp, const std::vector<uint8_t>& icc,
+                                 const std::vector<uint8_t>& exif) {
+  WebPMux* mux = WebPMuxNew();
+  const WebPData img{webp.data(), webp.size()};
+  EXPECT_EQ(WebPMuxSetImage(mux, &img, 1), WEBP_MUX_OK);
+  if (!icc.empty()) {
+    const WebPData d{icc.data(), icc.size()};
+    EXPECT_EQ(WebPMuxSetChunk(mux, "ICCP", &d, 1), WEBP_MUX_OK);
+  }
+  if (!exif.empty()) {
+    const WebPData d{exif.data(), exif.size()};
+    EXPECT_EQ(WebPMuxSetChunk(mux, "EXIF", &d, 1), WEBP_MUX_OK);
+  }
+  WebPData out{};
+  EXPECT_EQ(WebPMuxAssemble(mux, &out), WEBP_MUX_OK);
+  std::vector<uint8_t> v(out.bytes, out.bytes + out.size);
+  WebPDataClear(&out);
+  WebPMuxDelete(mux);
+  return v;
+}
+
+double mean_abs_diff(const Image8& a, const Image8& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double e = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) e += std::abs(int(a.data()[i]) - int(b.data()[i]));
+  return e / double(std::max<size_t>(1, a.size()));
+}
+
+}  // namespace
+
+TEST(EditedInputs, WebpWithIccAndExifOrientation) {
+  // A lossy WebP in Display P3 with EXIF Orientation 6: predictive output, P3 profile kept,
+  // the orientation carried in the output's EXIF (pixels as stored, as for a JPEG edit).
+  const Image8 rgb = scene_rgb(160, 120);
+  uint8_t* enc = nullptr;
+  const size_t n = WebPEncodeRGB(rgb.data(), 160, 120, 160 * 3, 90.f, &enc);
+  ASSERT_GT(n, 0u);
+  const auto p3 = make_display_icc(Primaries::DisplayP3);
+  const auto webp = with_chunks(take_webp(enc, n), p3, make_orientation_exif(6));
+  EXPECT_EQ(sniff_file_type(webp), FileType::Webp);
+  auto dec = decode_webp(webp);
+  ASSERT_TRUE(dec) << dec.error().message;
+  EXPECT_EQ(dec->icc, p3);
+  EXPECT_FALSE(dec->had_alpha);
+  EXPECT_FALSE(dec->lossless);
+  EXPECT_LT(mean_abs_diff(dec->pixels, rgb), 4.0);
+
+  auto r = process_image(webp, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->meta["mode"], "predictive");
+  EXPECT_EQ(r->meta["input"]["primaries"], "p3");
+  auto jr = read_jpegr(r->output);
+  ASSERT_TRUE(jr);
+  ASSERT_TRUE(jr->gain_map);
+  EXPECT_EQ(jr->orientation, 6);
+  EXPECT_EQ(jr->icc, p3);
+  auto sdr = decode_jpegr_sdr(r->output);  // as displayed
+  ASSERT_TRUE(sdr);
+  EXPECT_EQ(sdr->width(), 120);
+  EXPECT_EQ(sdr->height(), 160);
+  EXPECT_LT(mean_abs_diff(*sdr, apply_orientation(dec->pixels, 6)), 4.0);
+
+  // JPEG's "Exif\0\0" prefix inside the chunk (some writers keep it) reads the same.
+  std::vector<uint8_t> prefixed{'E', 'x', 'i', 'f', 0, 0};
+  const auto tiff = make_orientation_exif(3);
+  prefixed.insert(prefixed.end(), tiff.begin(), tiff.end());
+  uint8_t* enc2 = nullptr;
+  const size_t n2 = WebPEncodeRGB(rgb.data(), 160, 120, 160 * 3, 90.f, &enc2);
+  auto r3 = process_image(with_chunks(take_webp(enc2, n2), {}, prefixed), std::nullopt);
+  ASSERT_TRUE(r3) << r3.error().message;
+  auto jr3 = read_jpegr(r3->output);
+  ASSERT_TRUE(jr3);
+  EXPECT_EQ(jr3->orientation, 3);
+}
+
+TEST(EditedInputs, LosslessWebpWithAlpha) {
+  const Image8 rgb = scene_rgb(97, 61);  // odd sizes
+  std::vector<uint8_t> rgba(size_t(97) * 61 * 4);
+  for (size_t i = 0; i < size_t(97) * 61; ++i) {
+    std::copy_n(rgb.data() + 3 * i, 3, rgba.data() + 4 * i);
+    rgba[4 * i + 3] = 255;
+  }
+  uint8_t* enc = nullptr;
+  const size_t n = WebPEncodeLosslessRGBA(rgba.data(), 97, 61, 97 * 4, &enc);
+  ASSERT_GT(n, 0u);
+  const auto webp = take_webp(enc, n);
+  auto dec = decode_webp(webp);
+  ASSERT_TRUE(dec) << dec.error().message;
+  EXPECT_TRUE(dec->lossless);
+  EXPECT_EQ(mean_abs_diff(dec->pixels, rgb), 0.0);  // lossless: exact
+  auto r = process_image(webp, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  auto sdr = decode_jpegr_sdr(r->output);
+  ASSERT_TRUE(sdr);
+  EXPECT_LT(mean_abs_diff(*sdr, rgb), 4.0);  // the base is a q95 JPEG of a detailed 97x61 scene
+  // libwebp keeps an all-opaque alpha out of the file; when it is there it is dropped with a warning.
+  if (dec->had_alpha) {
+    EXPECT_TRUE(mentions(warnings_of(*r), "alpha"));
+  }
+}
+
+TEST(EditedInputs, BadWebpIsRefusedCleanly) {
+  const Image8 rgb = scene_rgb(64, 48);
+  // Animated: refused by name.
+  WebPAnimEncoderOptions ao;
+  ASSERT_TRUE(WebPAnimEncoderOptionsInit(&ao));
+  WebPAnimEncoder* ae = WebPAnimEncoderNew(64, 48, &ao);
+  ASSERT_TRUE(ae);
+  WebPConfig cfg;
+  ASSERT_TRUE(WebPConfigInit(&cfg));
+  for (int frame = 0; frame < 2; ++frame) {
+    WebPPicture pic;
+    ASSERT_TRUE(WebPPictureInit(&pic));
+    pic.width = 64;
+    pic.height = 48;
+    Image8 f = rgb;
+    if (frame) for (size_t i = 0; i < f.size(); ++i) f.data()[i] = uint8_t(255 - f.data()[i]);
+    ASSERT_TRUE(WebPPictureImportRGB(&pic, f.data(), 64 * 3));
+    ASSERT_TRUE(WebPAnimEncoderAdd(ae, &pic, frame * 100, &cfg));
+    WebPPictureFree(&pic);
+  }
+  ASSERT_TRUE(WebPAnimEncoderAdd(ae, nullptr, 200, nullptr));
+  WebPData anim{};
+  ASSERT_TRUE(WebPAnimEncoderAssemble(ae, &anim));
+  const std::vector<uint8_t> animated(anim.bytes, anim.bytes + anim.size);
+  WebPDataClear(&anim);
+  WebPAnimEncoderDelete(ae);
+  auto a = process_image(animated, std::nullopt);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(a.error().message.find("animated"), std::string::npos);
+
+  // Over the pixel limit: refused from the header, before decoding.
+  uint8_t* enc = nullptr;
+  const size_t n = WebPEncodeRGB(rgb.data(), 64, 48, 64 * 3, 80.f, &enc);
+  const auto webp = with_chunks(take_webp(enc, n), {}, make_orientation_exif(1));
+  Limits small;
+  small.max_pixels = 1000;
+  auto big = decode_webp(webp, small);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, ErrorCode::TooLarge);
+
+  // Cut at every length and with bytes flipped: an error or a picture, never a crash (ASan).
+  for (size_t cut = 0; cut < webp.size(); ++cut) {
+    auto r = decode_webp(std::span<const uint8_t>(webp.data(), cut));
+    if (cut < webp.size() / 2) {
+      EXPECT_FALSE(r) << cut;
+    }
+    if (!r) {
+      EXPECT_FALSE(r.error().message.empty());
+    }
+  }
+  std::mt19937 rng(7);
+  for (int k = 0; k < 400; ++k) {
+    auto bad = webp;
+    for (int j = 0; j < 3; ++j) bad[rng() % bad.size()] ^= uint8_t(1u << (rng() % 8));
+    auto r = process_image(bad, std::nullopt);
+    if (!r) {
+      EXPECT_FALSE(r.error().message.empty());
+    }
+  }
+}
+
+TEST(EditedInputs, PngExifOrientationIsCarried) {
+  // A PNG edit with an eXIf chunk (macOS and ImageMagick write one) saying Orientation 6:
+  // carried into the output's EXIF as a JPEG edit's would be; pixels as stored.
+  const Image8 rgb = scene_rgb(80, 60);
+  auto png = encode_png8(rgb);
+  ASSERT_TRUE(png);
+  const auto tiff = make_orientation_exif(6);
+  std::vector<uint8_t> chunk(8 + tiff.size() + 4);
+  const uint32_t len = uint32_t(tiff.size());
+  for (int k = 0; k < 4; ++k) chunk[size_t(k)] = uint8_t(len >> (24 - 8 * k));
+  std::memcpy(chunk.data() + 4, "eXIf", 4);
+  std::copy(tiff.begin(), tiff.end(), chunk.begin() + 8);
+  const uint32_t crc = uint32_t(crc32(0, chunk.data() + 4, uInt(4 + tiff.size())));
+  for (int k = 0; k < 4; ++k) chunk[8 + tiff.size() + size_t(k)] = uint8_t(crc >> (24 - 8 * k));
+  std::vector<uint8_t> bytes(png->begin(), png->end());
+  bytes.insert(bytes.begin() + 8 + 25, chunk.begin(), chunk.end());  // after the signature and IHDR
+  auto dec = decode_png(bytes);
+  ASSERT_TRUE(dec) << dec.error().message;
+  EXPECT_EQ(dec->exif, tiff);
+  auto r = process_image(bytes, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  auto jr = read_jpegr(r->output);
+  ASSERT_TRUE(jr);
+  EXPECT_EQ(jr->orientation, 6);
+  EXPECT_EQ(jr->primary.width, 80);
+  EXPECT_EQ(r->meta["input"]["orientation"], 6);
 }

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <webp/encode.h>
 
 #include "container/exif.h"
 #include "regain/codec.h"
@@ -374,6 +375,16 @@ TEST(ServiceApi, TypesAreSniffedFromBytesNeverFromNames) {
   auto tiff_ok = c->Post("/process", form(*tiff));
   ASSERT_TRUE(tiff_ok);
   EXPECT_EQ(tiff_ok->status, 200) << tiff_ok->body;
+  // A WebP download is an edit too.
+  const Image8 grey(64, 48, 3);
+  uint8_t* enc = nullptr;
+  const size_t n = WebPEncodeRGB(grey.data(), 64, 48, 64 * 3, 85.f, &enc);
+  ASSERT_GT(n, 0u);
+  const std::vector<uint8_t> webp(enc, enc + n);
+  WebPFree(enc);
+  auto webp_ok = c->Post("/process", form(webp));
+  ASSERT_TRUE(webp_ok);
+  EXPECT_EQ(webp_ok->status, 200) << webp_ok->body;
   // A TIFF original is fine by type, but a text file posing as one is refused before any work.
   httplib::MultipartFormDataItems fake{
       {"img", as_string(scene_jpeg(64, 48)), "", ""},

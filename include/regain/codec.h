@@ -1,5 +1,5 @@
-// Pixel codecs: bytes <-> pixels for JPEG (libjpeg-turbo), PNG (libpng), TIFF (libtiff) and
-// OpenEXR. Containers (JPEG_R, HEIF) are a layer above and call these.
+// Pixel codecs: bytes <-> pixels for JPEG (libjpeg-turbo), PNG (libpng), TIFF (libtiff),
+// OpenEXR, and WebP (libwebp, read only). Containers (JPEG_R, HEIF) are a layer above and call these.
 #pragma once
 #include "regain/export.h"
 #include <cstdint>
@@ -17,7 +17,7 @@ namespace regain {
 using Bytes = std::vector<uint8_t>;
 using ByteView = std::span<const uint8_t>;
 
-enum class FileType { Unknown, Jpeg, Png, Tiff, Exr, Heif, Avif };
+enum class FileType { Unknown, Jpeg, Png, Tiff, Exr, Heif, Avif, Webp };
 REGAIN_API FileType sniff_file_type(ByteView bytes);  // from magic bytes, never from a name
 REGAIN_API const char* file_type_name(FileType t);
 
@@ -62,6 +62,7 @@ struct PngImage {
   std::optional<Cicp> cicp;
   std::vector<uint8_t> icc;
   std::optional<double> gamma;  // gAMA
+  std::vector<uint8_t> exif;    // eXIf (before IDAT) as a TIFF stream
 };
 REGAIN_API Result<PngImage> decode_png(ByteView png, const Limits& limits = {});
 // The first `channels` (1 or 3) samples of each pixel, rounded to 8 bits.
@@ -75,12 +76,25 @@ struct PngImage8 {
   std::optional<Cicp> cicp;
   std::vector<uint8_t> icc;
   std::optional<double> gamma;
+  std::vector<uint8_t> exif;  // eXIf (before IDAT) as a TIFF stream
 };
 REGAIN_API Result<PngImage8> decode_png8(ByteView png, int channels, const Limits& limits = {});
 // 1 or 3 (or 4) channel, 8- or 16-bit source data. Filtered and deflated on all cores.
 REGAIN_API Result<Bytes> encode_png16(const Image16& img, const std::optional<Cicp>& cicp = {},
                            std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
 REGAIN_API Result<Bytes> encode_png8(const Image8& img, std::span<const uint8_t> icc = {}, Effort effort = Effort::Fast);
+
+// ---- WebP (libwebp; read only: edits downloaded from the web or exported by AI tools) ----
+struct WebpImage {
+  Image8 pixels;               // RGB, as stored (EXIF orientation not applied)
+  bool had_alpha = false;      // an alpha channel was present (dropped: the base is opaque)
+  bool lossless = false;
+  std::vector<uint8_t> icc;    // the ICCP chunk
+  std::vector<uint8_t> exif;   // the EXIF chunk as a TIFF stream ("Exif\0\0" prefix removed)
+};
+// Still images only: an animated WebP is Unsupported. Size limits are checked from the
+// header before any pixel is decoded.
+REGAIN_API Result<WebpImage> decode_webp(ByteView webp, const Limits& limits = {});
 
 // ---- TIFF -----------------------------------------------------------------------------
 struct TiffImage {

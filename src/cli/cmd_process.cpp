@@ -99,7 +99,7 @@ std::vector<std::optional<fs::path>> batch_outputs(const std::vector<fs::path>& 
 int run_batch(const Opts& o, const ProcessOptions& po) {
   set_pixel_pool_mb(512);  // file after file of the same sizes: reuse the buffers
   std::vector<std::string> errors;
-  const auto files = expand_inputs(o.inputs, {"jpg", "jpeg", "png", "tif", "tiff", "heic", "heif", "hif", "avif"}, errors);
+  const auto files = expand_inputs(o.inputs, {"jpg", "jpeg", "png", "tif", "tiff", "heic", "heif", "hif", "avif", "webp"}, errors);
   for (const auto& e : errors) std::cerr << "regain: " << e << "\n";
   if (files.empty()) {
     std::cerr << "regain: no input images\n";
@@ -263,7 +263,7 @@ Runner add_process(CLI::App& app) {
   auto* cmd = app.add_subcommand("process", "Restore HDR to edited photos (Predictive mode; Reference mode with --ref)");
   auto o = std::make_shared<Opts>();
   cmd->add_option("inputs", o->inputs, "Batch: image files and/or directories (needs --out-dir)");
-  cmd->add_option("--img", o->img, "The edited SDR image (JPEG, PNG, TIFF, HEIC or AVIF; 8/16-bit, RGB or gray)");
+  cmd->add_option("--img", o->img, "The edited SDR image (JPEG, PNG, TIFF, HEIC, AVIF or WebP; 8/16-bit, RGB or gray)");
   cmd->add_option("--ref", o->ref, "The original HDR photo (Reference mode)");
   cmd->add_option("--boost", o->boost, "Maximum headroom in stops (default: chosen from the scene)")
       ->check(CLI::Range(0.01, 8.0));

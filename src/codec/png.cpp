@@ -316,6 +316,7 @@ struct PngMeta {
   std::optional<Cicp> cicp;
   std::vector<uint8_t> icc;
   std::optional<double> gamma;
+  std::vector<uint8_t> exif;
 };
 
 // Header, limits, then the rows into the buffer `rows_for(ctx)` allocates once the size and
@@ -358,6 +359,14 @@ Result<PngMeta> read_png(ByteView bytes, const Limits& limits, RowsFor&& rows_fo
     m.icc.assign(profile, profile + profile_len);
   double gamma = 0;
   if (png_get_gAMA(c.png, c.info, &gamma) && gamma > 0) m.gamma = gamma;
+  // eXIf before IDAT (where readers look for it; after IDAT is never read: png_read_end is
+  // skipped). A JPEG-style "Exif\0\0" prefix from early writers is dropped.
+  png_uint_32 exif_len = 0;
+  png_bytep exif = nullptr;
+  if (png_get_eXIf_1(c.png, c.info, &exif_len, &exif) && exif && exif_len) {
+    m.exif.assign(exif, exif + exif_len);
+    if (m.exif.size() >= 6 && std::memcmp(m.exif.data(), "Exif\0\0", 6) == 0) m.exif.erase(m.exif.begin(), m.exif.begin() + 6);
+  }
   return m;
 }
 
@@ -379,6 +388,7 @@ Result<PngImage> decode_png(ByteView bytes, const Limits& limits) {
   result.cicp = meta.cicp;
   result.icc = std::move(meta.icc);
   result.gamma = meta.gamma;
+  result.exif = std::move(meta.exif);
   return result;
 }
 
@@ -405,6 +415,7 @@ Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits
   out.cicp = meta.cicp;
   out.icc = std::move(meta.icc);
   out.gamma = meta.gamma;
+  out.exif = std::move(meta.exif);
   if (!eight_bit) {
     PngImage p;
     p.pixels = std::move(wide);

@@ -48,6 +48,8 @@ FileType sniff_file_type(ByteView b) {
   if (has_prefix(b, {'I', 'I', 0x2A, 0x00}) || has_prefix(b, {'M', 'M', 0x00, 0x2A}))
     return FileType::Tiff;
   if (has_prefix(b, {0x76, 0x2F, 0x31, 0x01})) return FileType::Exr;
+  if (b.size() >= 12 && has_prefix(b, {'R', 'I', 'F', 'F'}) && std::memcmp(b.data() + 8, "WEBP", 4) == 0)
+    return FileType::Webp;
   return sniff_isobmff(b);
 }
 
@@ -59,6 +61,7 @@ const char* file_type_name(FileType t) {
     case FileType::Exr: return "exr";
     case FileType::Heif: return "heif";
     case FileType::Avif: return "avif";
+    case FileType::Webp: return "webp";
     case FileType::Unknown: break;
   }
   return "unknown";

@@ -69,6 +69,23 @@ Error hdr_edit_error(const char* what) {
                                            "); the edit must be SDR (an HDR image can be the --ref original)"};
 }
 
+// The edit's EXIF, allow-listed, to carry into the output. `upright`: the pixels were turned
+// as displayed, so the tag must say 1; otherwise the tag is the orientation the output keeps
+// (a JPEG's, a WebP's or a PNG's, which browsers honour).
+void take_exif(std::span<const uint8_t> tiff, bool upright, EditedImage& e, std::vector<std::string>& warnings) {
+  if (tiff.empty()) return;
+  ExifRebuildOptions xo;
+  if (upright) xo.orientation = 1;
+  auto ex = rebuild_exif(tiff, xo);
+  if (!ex) {
+    warnings.push_back("EXIF unreadable, dropped: " + ex.error().message);
+    return;
+  }
+  e.exif = std::move(*ex);
+  if (!upright)
+    if (const auto info = parse_exif(e.exif)) e.orientation = info->orientation;
+}
+
 Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& limits,
                                 std::vector<std::string>& warnings) {
   EditedImage e;
@@ -78,12 +95,8 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (jr.gain_map) warnings.push_back("the edited image already had a gain map; it was replaced");
     e.jpeg.assign(jr.primary_bytes.begin(), jr.primary_bytes.end());
     e.icc = jr.icc;
-    e.orientation = jr.orientation;
-    if (!jr.exif_tiff.empty()) {
-      auto ex = rebuild_exif(jr.exif_tiff, {});
-      if (ex) e.exif = std::move(*ex);
-      else warnings.push_back("EXIF unreadable, dropped: " + ex.error().message);
-    }
+    take_exif(jr.exif_tiff, false, e, warnings);
+    e.orientation = jr.orientation;  // the reader's (the same, also when the EXIF is unreadable)
     REGAIN_TRY(px, decode_jpeg(jr.primary_bytes, limits, 3));
     e.pixels = std::move(px);
     if (jr.primary.components == 1) {
@@ -108,6 +121,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (png.bit_depth == 16) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
     e.pixels = std::move(png.pixels);
     e.icc = std::move(png.icc);
+    take_exif(png.exif, false, e, warnings);  // eXIf: its orientation, as browsers show it
     // cICP without iCCP (PNG third edition): its primaries, and a display profile naming them.
     if (e.icc.empty() && png.cicp)
       if (const auto p = primaries_from_cicp(png.cicp->primaries); p && *p != Primaries::BT709) {
@@ -130,6 +144,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (is_hdr_transfer(hf.primary.nclx)) return tl::unexpected(hdr_edit_error("a PQ/HLG/linear primary"));
     REGAIN_TRY(pic, decode_heif_item(hf, bytes, hf.primary, limits, 0, true));
     if (hf.gain_map) warnings.push_back("the edited image already had a gain map; it was replaced");
+    take_exif(hf.exif_tiff, true, e, warnings);  // camera, date, author; Orientation 1
     e.primaries = heif_primaries(pic);
     e.icc = std::move(pic.icc);
     // nclx only (common in AVIF): a display profile for the same primaries, so the preview's
@@ -138,9 +153,17 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     Image8 px = take_8bit(std::move(pic));
     if (px.channels() == 1) warnings.push_back("grayscale image written as RGB");
     e.pixels = to_rgb8(std::move(px));
+  } else if (t == FileType::Webp) {
+    // Downloads, AI tools and messengers hand out WebP. Its EXIF (with the orientation, which
+    // browsers honour) travels to the output as a JPEG's would; pixels stay as stored.
+    REGAIN_TRY(wp, decode_webp(bytes, limits));
+    if (wp.had_alpha) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
+    e.pixels = std::move(wp.pixels);
+    e.icc = std::move(wp.icc);
+    take_exif(wp.exif, false, e, warnings);
   } else {
     return fail(ErrorCode::Unsupported,
-                std::string("the edited image must be a JPEG, PNG, TIFF, HEIC or AVIF, not ") + file_type_name(t));
+                std::string("the edited image must be a JPEG, PNG, TIFF, HEIC, AVIF or WebP, not ") + file_type_name(t));
   }
   if (hdr_icc(e.icc)) return tl::unexpected(hdr_edit_error("its ICC profile names a PQ/HLG/linear signal"));
   if (is_gray_icc(e.icc)) {

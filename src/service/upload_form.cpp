@@ -113,8 +113,9 @@ std::optional<HttpError> parse_process_params(const UploadForm& form, ProcessPar
 
 std::optional<HttpError> check_upload_types(const std::vector<uint8_t>& img, const std::vector<uint8_t>* ref) {
   const FileType t = sniff_file_type(img);
-  if (t != FileType::Jpeg && t != FileType::Png && t != FileType::Tiff && t != FileType::Heif && t != FileType::Avif)
-    return unsupported_type(std::string("the edited image must be a JPEG, PNG, TIFF, HEIC or AVIF; this file is ") +
+  if (t != FileType::Jpeg && t != FileType::Png && t != FileType::Tiff && t != FileType::Heif && t != FileType::Avif &&
+      t != FileType::Webp)
+    return unsupported_type(std::string("the edited image must be a JPEG, PNG, TIFF, HEIC, AVIF or WebP; this file is ") +
                             (t == FileType::Unknown ? "not an image type regain reads" : file_type_name(t)));
   if (ref) {
     const FileType r = sniff_file_type(*ref);

@@ -107,7 +107,7 @@ try {
   await page.click('#go');
   await page.waitForSelector('#error:not([hidden])', { timeout: 20000 });
   const err = await page.textContent('#error');
-  check(/not a photo regain can use/.test(err) && /JPEG, PNG, TIFF, HEIC or AVIF/.test(err), 'error message for a non-image', err.slice(0, 90));
+  check(/not a photo regain can use/.test(err) && /JPEG, PNG, TIFF, HEIC, AVIF or WebP/.test(err), 'error message for a non-image', err.slice(0, 90));
   check(await page.isHidden('#result'), 'no result shown after an error');
 
   // 2. The sample, dropped onto the drop zone (a real drop event with the file), boost set.
