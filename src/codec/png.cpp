@@ -359,14 +359,11 @@ Result<PngMeta> read_png(ByteView bytes, const Limits& limits, RowsFor&& rows_fo
     m.icc.assign(profile, profile + profile_len);
   double gamma = 0;
   if (png_get_gAMA(c.png, c.info, &gamma) && gamma > 0) m.gamma = gamma;
-  // eXIf before IDAT (where readers look for it; after IDAT is never read: png_read_end is
-  // skipped). A JPEG-style "Exif\0\0" prefix from early writers is dropped.
+  // eXIf before IDAT, where browsers read it (png_read_end is skipped, so a later one is not
+  // seen). libpng itself refuses a chunk that does not start with a TIFF byte order.
   png_uint_32 exif_len = 0;
   png_bytep exif = nullptr;
-  if (png_get_eXIf_1(c.png, c.info, &exif_len, &exif) && exif && exif_len) {
-    m.exif.assign(exif, exif + exif_len);
-    if (m.exif.size() >= 6 && std::memcmp(m.exif.data(), "Exif\0\0", 6) == 0) m.exif.erase(m.exif.begin(), m.exif.begin() + 6);
-  }
+  if (png_get_eXIf_1(c.png, c.info, &exif_len, &exif) && exif && exif_len) m.exif.assign(exif, exif + exif_len);
   return m;
 }
 

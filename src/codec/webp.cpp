@@ -14,6 +14,8 @@ namespace regain {
 
 namespace {
 
+constexpr size_t kMaxIccBytes = 4u << 20;
+
 struct DemuxDeleter {
   void operator()(WebPDemuxer* d) const { WebPDemuxDelete(d); }
 };
@@ -49,24 +51,27 @@ Result<WebpImage> decode_webp(ByteView webp, const Limits& limits) {
   WebPBitstreamFeatures f;
   if (const VP8StatusCode s = WebPGetFeatures(webp.data(), webp.size(), &f); s != VP8_STATUS_OK)
     return fail(ErrorCode::InvalidInput, std::string("WebP header: ") + status_text(s));
+  if (f.has_animation) return fail(ErrorCode::Unsupported, "animated WebP is not supported (a still image is)");
   if (f.width <= 0 || f.height <= 0) return fail(ErrorCode::InvalidInput, "WebP has zero size");
   if (uint32_t(f.width) > limits.max_dimension || uint32_t(f.height) > limits.max_dimension ||
       uint64_t(f.width) * uint64_t(f.height) > limits.max_pixels)
     return fail(ErrorCode::TooLarge, "WebP is " + std::to_string(f.width) + "x" + std::to_string(f.height) +
                                          ", over the pixel limit");
-  if (f.has_animation) return fail(ErrorCode::Unsupported, "animated WebP is not supported (a still image is)");
 
   // The demuxer validates the RIFF chunk layout (sizes inside the file) before we read any
   // metadata from it; a simple lossy/lossless file without VP8X has no metadata chunks.
   const WebPData data{webp.data(), webp.size()};
   std::unique_ptr<WebPDemuxer, DemuxDeleter> demux(WebPDemux(&data));
-  if (!demux) return fail(ErrorCode::InvalidInput, "WebP container is damaged (chunk sizes)");
+  if (!demux) return fail(ErrorCode::InvalidInput, "WebP file is cut short or its chunk sizes are damaged");
 
   WebpImage out;
   out.had_alpha = f.has_alpha != 0;
   out.lossless = f.format == 2;
   try {
     out.icc = chunk_bytes(demux.get(), "ICCP");
+    // Real profiles are kilobytes (a LUT-based one a few hundred); a JPEG carries at most 16.7 MB.
+    if (out.icc.size() > kMaxIccBytes)
+      return fail(ErrorCode::InvalidInput, "WebP ICC profile of " + std::to_string(out.icc.size()) + " bytes is implausibly large");
     out.exif = chunk_bytes(demux.get(), "EXIF");
     // Some writers keep JPEG's APP1 prefix in the chunk; the spec'd content is the TIFF stream.
     if (out.exif.size() >= 6 && std::memcmp(out.exif.data(), "Exif\0\0", 6) == 0)
@@ -75,9 +80,18 @@ Result<WebpImage> decode_webp(ByteView webp, const Limits& limits) {
   } catch (const std::bad_alloc&) {
     return fail(ErrorCode::TooLarge, "WebP: out of memory");
   }
-  const size_t stride = size_t(f.width) * 3;
-  if (!WebPDecodeRGBInto(webp.data(), webp.size(), out.pixels.data(), stride * size_t(f.height), int(stride)))
-    return fail(ErrorCode::InvalidInput, "WebP data is damaged or cut short");
+  // Decoded straight into our buffer (no copy), with libwebp's status kept for the message.
+  WebPDecoderConfig cfg;
+  if (!WebPInitDecoderConfig(&cfg)) return fail(ErrorCode::Internal, "libwebp version mismatch");
+  cfg.output.colorspace = MODE_RGB;
+  cfg.output.is_external_memory = 1;
+  cfg.output.u.RGBA.rgba = out.pixels.data();
+  cfg.output.u.RGBA.stride = f.width * 3;
+  cfg.output.u.RGBA.size = size_t(f.width) * 3 * size_t(f.height);
+  const VP8StatusCode s = WebPDecode(webp.data(), webp.size(), &cfg);
+  WebPFreeDecBuffer(&cfg.output);  // external memory: frees nothing of ours
+  if (s == VP8_STATUS_OUT_OF_MEMORY) return fail(ErrorCode::TooLarge, "WebP: out of memory");
+  if (s != VP8_STATUS_OK) return fail(ErrorCode::InvalidInput, std::string("WebP data: ") + status_text(s));
   return out;
 }
 

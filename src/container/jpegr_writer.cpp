@@ -34,15 +34,20 @@ std::span<const uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-void put_icc(ByteWriter& w, std::span<const uint8_t> icc) {
+// An ICC profile in APP2 chunks numbered 1..n: one byte each, so at most 255 chunks (16.7 MB).
+Result<void> put_icc(ByteWriter& w, std::span<const uint8_t> icc) {
   constexpr size_t kChunk = 65519;
   const size_t n = (icc.size() + kChunk - 1) / kChunk;
+  if (n > 255)
+    return fail(ErrorCode::InvalidInput, "ICC profile of " + std::to_string(icc.size()) +
+                                             " bytes does not fit in 255 JPEG APP2 chunks");
   for (size_t i = 0; i < n; ++i) {
     auto part = icc.subspan(i * kChunk, std::min(kChunk, icc.size() - i * kChunk));
     std::vector<uint8_t> body = {uint8_t(i + 1), uint8_t(n)};
     body.insert(body.end(), part.begin(), part.end());
-    (void)put_segment(w, 0xE2, kIccSig, body);
+    REGAIN_CHECK(put_segment(w, 0xE2, kIccSig, body));
   }
+  return {};
 }
 
 // Segments of an input JPEG that we keep: everything before the first SOS except the
@@ -113,7 +118,7 @@ Result<std::vector<uint8_t>> with_jpeg_metadata(std::span<const uint8_t> jpeg, s
   w.u8(0xFF); w.u8(0xD8);
   put_jfif(w, st);
   if (!exif.empty()) REGAIN_CHECK(put_segment(w, 0xE1, kExifSig, exif));
-  if (!icc.empty()) put_icc(w, icc);
+  if (!icc.empty()) REGAIN_CHECK(put_icc(w, icc));
   put_rest(w, st, /*drop_exif=*/true, /*drop_icc=*/true);
   return w.take();
 }
@@ -153,7 +158,7 @@ Result<std::vector<uint8_t>> assemble_jpegr(std::span<const uint8_t> primary_jpe
   if (!iso.empty()) REGAIN_CHECK(put_segment(g, 0xE2, kIsoSig, iso));
   // The gain map's ICC names the colour space of the math when it is not the base's.
   bool keep_gm_icc = false;
-  if (opt.gain_map_icc && !opt.gain_map_icc->empty()) put_icc(g, *opt.gain_map_icc);
+  if (opt.gain_map_icc && !opt.gain_map_icc->empty()) REGAIN_CHECK(put_icc(g, *opt.gain_map_icc));
   else if (!opt.gain_map_icc) keep_gm_icc = !meta.use_base_colour_space;
   put_rest(g, gain, /*drop_exif=*/true, /*drop_icc=*/!keep_gm_icc);
   std::vector<uint8_t> gm_bytes = g.take();

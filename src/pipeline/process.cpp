@@ -69,20 +69,29 @@ Error hdr_edit_error(const char* what) {
                                            "); the edit must be SDR (an HDR image can be the --ref original)"};
 }
 
-// The edit's EXIF, allow-listed, to carry into the output. `upright`: the pixels were turned
-// as displayed, so the tag must say 1; otherwise the tag is the orientation the output keeps
-// (a JPEG's, a WebP's or a PNG's, which browsers honour).
-void take_exif(std::span<const uint8_t> tiff, bool upright, EditedImage& e, std::vector<std::string>& warnings) {
+// The edit's EXIF, allow-listed, to carry into the output. With `keep_orientation` its
+// Orientation tag is the one the output keeps with the pixels as stored (a JPEG's, or a PNG's
+// eXIf, which browsers honour); otherwise the tag is written as 1 (the pixels were turned
+// upright, or the format's readers ignore the tag).
+void take_exif(std::span<const uint8_t> tiff, bool keep_orientation, EditedImage& e,
+               std::vector<std::string>& warnings) {
   if (tiff.empty()) return;
   ExifRebuildOptions xo;
-  if (upright) xo.orientation = 1;
+  if (!keep_orientation) xo.orientation = 1;
   auto ex = rebuild_exif(tiff, xo);
   if (!ex) {
     warnings.push_back("EXIF unreadable, dropped: " + ex.error().message);
     return;
   }
+  // One JPEG APP1 segment holds 65533 bytes, "Exif\0\0" included. Only a non-JPEG source can
+  // bring more (the allow-list keeps long strings).
+  constexpr size_t kMaxExifTiff = 65533 - 6;
+  if (ex->size() > kMaxExifTiff) {
+    warnings.push_back("EXIF of " + std::to_string(ex->size()) + " bytes does not fit in a JPEG, dropped");
+    return;
+  }
   e.exif = std::move(*ex);
-  if (!upright)
+  if (keep_orientation)
     if (const auto info = parse_exif(e.exif)) e.orientation = info->orientation;
 }
 
@@ -95,8 +104,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (jr.gain_map) warnings.push_back("the edited image already had a gain map; it was replaced");
     e.jpeg.assign(jr.primary_bytes.begin(), jr.primary_bytes.end());
     e.icc = jr.icc;
-    take_exif(jr.exif_tiff, false, e, warnings);
-    e.orientation = jr.orientation;  // the reader's (the same, also when the EXIF is unreadable)
+    take_exif(jr.exif_tiff, true, e, warnings);  // the orientation of the EXIF actually written
     REGAIN_TRY(px, decode_jpeg(jr.primary_bytes, limits, 3));
     e.pixels = std::move(px);
     if (jr.primary.components == 1) {
@@ -121,7 +129,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (png.bit_depth == 16) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
     e.pixels = std::move(png.pixels);
     e.icc = std::move(png.icc);
-    take_exif(png.exif, false, e, warnings);  // eXIf: its orientation, as browsers show it
+    take_exif(png.exif, true, e, warnings);  // eXIf: its orientation, as browsers show it
     // cICP without iCCP (PNG third edition): its primaries, and a display profile naming them.
     if (e.icc.empty() && png.cicp)
       if (const auto p = primaries_from_cicp(png.cicp->primaries); p && *p != Primaries::BT709) {
@@ -144,7 +152,7 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (is_hdr_transfer(hf.primary.nclx)) return tl::unexpected(hdr_edit_error("a PQ/HLG/linear primary"));
     REGAIN_TRY(pic, decode_heif_item(hf, bytes, hf.primary, limits, 0, true));
     if (hf.gain_map) warnings.push_back("the edited image already had a gain map; it was replaced");
-    take_exif(hf.exif_tiff, true, e, warnings);  // camera, date, author; Orientation 1
+    take_exif(hf.exif_tiff, false, e, warnings);  // camera, date, author; Orientation 1
     e.primaries = heif_primaries(pic);
     e.icc = std::move(pic.icc);
     // nclx only (common in AVIF): a display profile for the same primaries, so the preview's
@@ -154,12 +162,17 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (px.channels() == 1) warnings.push_back("grayscale image written as RGB");
     e.pixels = to_rgb8(std::move(px));
   } else if (t == FileType::Webp) {
-    // Downloads, AI tools and messengers hand out WebP. Its EXIF (with the orientation, which
-    // browsers honour) travels to the output as a JPEG's would; pixels stay as stored.
+    // Downloads, AI tools and messengers hand out WebP. Browsers (Chromium) show a WebP as
+    // stored whatever its EXIF Orientation says, so that is the picture the user edited and
+    // saw: pixels as stored, and the EXIF carried with Orientation 1.
     REGAIN_TRY(wp, decode_webp(bytes, limits));
     if (wp.had_alpha) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
     e.pixels = std::move(wp.pixels);
     e.icc = std::move(wp.icc);
+    if (!wp.exif.empty())
+      if (const auto info = parse_exif(wp.exif); info && info->orientation != 1)
+        warnings.push_back("WebP EXIF Orientation " + std::to_string(info->orientation) +
+                           " ignored, as browsers ignore it: the picture is kept as stored");
     take_exif(wp.exif, false, e, warnings);
   } else {
     return fail(ErrorCode::Unsupported,
