@@ -168,6 +168,14 @@ Result<std::vector<float>> icc_to_linear(std::span<const uint8_t> icc, std::span
 }
 
 Result<std::vector<uint8_t>> icc_to_srgb8(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8, int threads) {
+  std::vector<uint8_t> result(rgb8.size());
+  REGAIN_CHECK(icc_to_srgb8(icc, rgb8, std::span<uint8_t>(result), threads));
+  return result;
+}
+
+Result<void> icc_to_srgb8(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8, std::span<uint8_t> result,
+                          int threads) {
+  if (result.size() != rgb8.size() || rgb8.size() % 3) return fail(ErrorCode::InvalidInput, "icc_to_srgb8: buffer sizes");
   Profile in(cmsOpenProfileFromMem(icc.data(), cmsUInt32Number(icc.size())));
   if (!in) return fail(ErrorCode::InvalidInput, "ICC profile could not be parsed");
   if (cmsGetColorSpace(in.get()) != cmsSigRgbData)
@@ -179,13 +187,12 @@ Result<std::vector<uint8_t>> icc_to_srgb8(std::span<const uint8_t> icc, std::spa
       cmsCreateTransform(in.get(), TYPE_RGB_8, out.get(), TYPE_RGB_8, INTENT_RELATIVE_COLORIMETRIC, cmsFLAGS_NOCACHE),
       [](cmsHTRANSFORM x) { if (x) cmsDeleteTransform(x); });
   if (!t) return fail(ErrorCode::Unsupported, "ICC profile cannot be converted");
-  std::vector<uint8_t> result(rgb8.size());
   const size_t pixels = rgb8.size() / 3, chunk = 65536;
   parallel_for(int((pixels + chunk - 1) / chunk), threads, [&](int c0, int c1) {
     const size_t p0 = size_t(c0) * chunk, p1 = std::min(pixels, size_t(c1) * chunk);
     cmsDoTransform(t.get(), rgb8.data() + 3 * p0, result.data() + 3 * p0, cmsUInt32Number(p1 - p0));
   });
-  return result;
+  return {};
 }
 
 }  // namespace regain

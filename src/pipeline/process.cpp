@@ -225,12 +225,12 @@ const char* output_format_name(OutputFormat f) {
 Result<std::vector<uint8_t>> sdr_preview(const EditedImage& e, int threads) {
   if (!e.jpeg.empty() && e.primaries == Primaries::BT709 && e.icc_known && !e.tone_curve_not_srgb)
     return with_jpeg_metadata(e.jpeg, make_orientation_exif(e.orientation), make_display_icc(Primaries::BT709));
-  Image8 srgb = e.pixels;
+  Image8 srgb;  // only when converting: an sRGB edit is encoded from its own pixels
   if (!e.icc.empty() && (e.primaries != Primaries::BT709 || !e.icc_known || e.tone_curve_not_srgb)) {
-    REGAIN_TRY(conv, icc_to_srgb8(e.icc, e.pixels.span(), threads));
-    std::copy(conv.begin(), conv.end(), srgb.data());
+    srgb = Image8(e.pixels.width(), e.pixels.height(), 3);
+    REGAIN_CHECK(icc_to_srgb8(e.icc, e.pixels.span(), srgb.span(), threads));
   }
-  REGAIN_TRY(jpeg, encode_jpeg(srgb, {92, true}));
+  REGAIN_TRY(jpeg, encode_jpeg(srgb.empty() ? e.pixels : srgb, {92, true}));
   return with_jpeg_metadata(jpeg, make_orientation_exif(e.orientation), make_display_icc(Primaries::BT709));
 }
 
@@ -328,13 +328,31 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   }
   if (cancelled(opt)) return tl::unexpected(cancelled_error());
   if (opt.want_previews) {
-    REGAIN_TRY(preview, sdr_preview(e, opt.threads));
-    r.sdr_preview = std::move(preview);
-    const Image8 map_shown = apply_orientation(cg.map, e.orientation);
-    REGAIN_TRY(vis, encode_png8(map_shown));
-    r.gainmap_png = std::move(vis);
-    REGAIN_TRY(where, encode_jpeg(gain_overlay(apply_orientation(e.pixels, e.orientation), map_shown, cg.meta), {88, true}));
-    r.where_hdr_jpeg = std::move(where);
+    // The sRGB preview (a colour conversion and a JPEG encode, one thread each) runs beside the
+    // map PNG and the overlay: 12-MP PNG edit, --previews 0.62 -> 0.3 s of packaging.
+    auto preview_job = [&] { return sdr_preview(e, opt.threads); };
+    decltype(std::async(std::launch::deferred, preview_job)) preview;
+    try {
+      preview = std::async(std::launch::async, preview_job);
+    } catch (const std::system_error&) {
+      preview = std::async(std::launch::deferred, preview_job);
+    }
+    Image8 turned_map, turned_sdr;  // only when the orientation is not 1: no copies otherwise
+    if (e.orientation != 1) {
+      turned_map = apply_orientation(cg.map, e.orientation);
+      turned_sdr = apply_orientation(e.pixels, e.orientation);
+    }
+    const Image8& map_shown = e.orientation != 1 ? turned_map : cg.map;
+    const Image8& sdr_shown = e.orientation != 1 ? turned_sdr : e.pixels;
+    auto vis = encode_png8(map_shown);
+    auto where = encode_jpeg(gain_overlay(sdr_shown, map_shown, cg.meta), {88, true});
+    auto sdr = preview.get();  // joined before any early return
+    if (!sdr) return tl::unexpected(sdr.error());
+    if (!vis) return tl::unexpected(vis.error());
+    if (!where) return tl::unexpected(where.error());
+    r.sdr_preview = std::move(*sdr);
+    r.gainmap_png = std::move(*vis);
+    r.where_hdr_jpeg = std::move(*where);
   }
   const double package_ms = ms_since(t2);
 
