@@ -30,6 +30,7 @@ PIXEL="$CORPUS/jpeg/pixel6pro_ultrahdr_01.jpg"       # 4080x3072 Ultra HDR, Disp
 IPHONE="$CORPUS/heif/iphone15promax_ios18_tmap.heic"  # 5712x4284, rotated, tmap + Apple map
 IPHONE12="$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic"  # 4032x3024, rotated, tmap + Apple map
 "$BUILD/tests/master_check" make-edit "$PIXEL" "$TMP/pixel_edit.png" 4000 3000
+"$BUILD/tests/master_check" make-edit "$PIXEL" "$TMP/pixel_edit.webp" 4000 3000
 "$BUILD/tests/master_check" make-edit "$IPHONE" "$TMP/iphone_edit.png" 3024 4032
 "$BUILD/tests/master_check" make-edit "$IPHONE12" "$TMP/iphone12_edit.png" 3024 4032
 "$BUILD/tests/master_check" make-master "$CORPUS/hdr-source/Desk.exr" "$TMP/master.tif" 4000 3000
@@ -54,6 +55,8 @@ row pred "\`process --img\` 12-MP Display-P3 Ultra HDR JPEG (Predictive)" \
   "$R process --img $PIXEL --out $TMP/o1.jpg"
 row predprev "the same with \`--previews\` (sRGB preview JPEG + map PNG)" \
   "$R process --img $PIXEL --out $TMP/o2.jpg --previews"
+row predwebp "\`process --img edit.webp\` 12-MP WebP download (Predictive)" \
+  "$R process --img $TMP/pixel_edit.webp --out $TMP/o12.jpg"
 row ref12 "\`process --img edit.png --ref\` 12-MP Ultra HDR original (Reference)" \
   "$R process --img $TMP/pixel_edit.png --ref $PIXEL --out $TMP/o3.jpg"
 row refh12 "\`process --img edit.png --ref\` 12-MP iPhone HEIC original" \

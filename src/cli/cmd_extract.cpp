@@ -66,6 +66,7 @@ Runner add_extract(CLI::App& app) {
   return [=]() -> int {
     auto bytes = read_input(*file);
     if (!bytes) return report(bytes.error());
+    if (auto rc = refuse_non_container(*bytes, *file, "extract")) return *rc;
     std::filesystem::path dir(*out);
     const FileType type = sniff_file_type(*bytes);
     if (type == FileType::Heif || type == FileType::Avif) return extract_heif(*bytes, *file, dir);

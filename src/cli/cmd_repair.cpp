@@ -17,6 +17,7 @@ Runner add_repair(CLI::App& app) {
   return [=]() -> int {
     auto bytes = read_input(*file);
     if (!bytes) return report(bytes.error());
+    if (auto rc = refuse_non_container(*bytes, *file, "repair")) return *rc;
     const FileType t = sniff_file_type(*bytes);
     auto r = (t == FileType::Heif || t == FileType::Avif) ? repair_heif(*bytes) : repair_jpegr(*bytes);
     if (!r) return report(r.error(), *file);

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "regain/codec.h"
 #include "util/exit_code.h"
 
 namespace regain::cli {
@@ -16,6 +17,14 @@ int exit_code_for(const Error& e) { return exit_code_of(e.code); }
 int report(const Error& e, const std::string& context) {
   std::cerr << "regain: " << (context.empty() ? "" : context + ": ") << e.message << "\n";
   return exit_code_for(e);
+}
+
+std::optional<int> refuse_non_container(std::span<const uint8_t> bytes, const std::string& file, const char* command) {
+  const FileType t = sniff_file_type(bytes);
+  if (t == FileType::Jpeg || t == FileType::Heif || t == FileType::Avif || t == FileType::Unknown) return std::nullopt;
+  return report(Error{ErrorCode::Unsupported, std::string(command) + " handles JPEG, HEIC and AVIF files; this is " +
+                                                  file_type_name(t)},
+                file);
 }
 
 }  // namespace regain::cli

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ enum Exit : int {
 int exit_code_for(const Error& e);
 // Prints "regain: <context>: <message>" to stderr and returns the exit code.
 int report(const Error& e, const std::string& context = "");
+// extract / repair read gain-map containers only: a PNG, TIFF, EXR or WebP is refused by
+// name (exit 4) instead of with a JPEG parser's "no SOI". nullopt: go on.
+std::optional<int> refuse_non_container(std::span<const uint8_t> bytes, const std::string& file, const char* command);
 
 using Runner = std::function<int()>;
 // Each command adds its subcommand and returns the function that runs it.

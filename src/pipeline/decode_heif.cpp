@@ -77,14 +77,25 @@ Result<Image8> decode_heif_sdr(std::span<const uint8_t> file, const DecodeOption
   return out;
 }
 
+namespace {
+// A recognised image type that cannot hold a gain map: say so, rather than "not a JPEG".
+std::optional<Error> not_a_gainmap_type(FileType t) {
+  if (t == FileType::Jpeg || t == FileType::Heif || t == FileType::Avif || t == FileType::Unknown) return std::nullopt;
+  return Error{ErrorCode::Unsupported, std::string("gain maps are read from JPEG, HEIC and AVIF files; this is ") +
+                                           file_type_name(t)};
+}
+}  // namespace
+
 Result<DecodedHdr> decode_gainmap_hdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
   const FileType t = sniff_file_type(file);
+  if (auto e = not_a_gainmap_type(t)) return tl::unexpected(*e);
   if (t == FileType::Heif || t == FileType::Avif) return decode_heif_hdr(file, opt);
   return decode_jpegr_hdr(file, opt);
 }
 
 Result<Image8> decode_gainmap_sdr(std::span<const uint8_t> file, const DecodeOptions& opt) {
   const FileType t = sniff_file_type(file);
+  if (auto e = not_a_gainmap_type(t)) return tl::unexpected(*e);
   if (t == FileType::Heif || t == FileType::Avif) return decode_heif_sdr(file, opt);
   return decode_jpegr_sdr(file, opt);
 }

@@ -43,6 +43,9 @@ expect_rc 6 "decode a plain JPEG" "$BIN" decode "$CORPUS/jpeg/paris_exif_xmp_icc
 [ ! -e "$TMP/plain.exr" ] && ok || bad "failed decode left an output file"
 expect_rc 3 "truncated decode is invalid input" "$BIN" decode "$CORPUS/malformed/pixel6_truncated.jpg" --out "$TMP/trunc.exr"
 [ ! -e "$TMP/trunc.exr" ] && ok || bad "truncated decode left an output file"
+expect_rc 4 "decode of a PNG says it is a PNG" "$BIN" decode "$CORPUS/hdr-source/hdr_room_bt2020_hlg16.png" --out "$TMP/png.exr"
+expect_rc 4 "extract of a PNG says it is a PNG" "$BIN" extract "$CORPUS/hdr-source/hdr_room_bt2020_hlg16.png" --out "$TMP/png_parts"
+expect_rc 4 "repair of a PNG says it is a PNG" "$BIN" repair "$CORPUS/hdr-source/hdr_room_bt2020_hlg16.png" --out "$TMP/png_fixed.png"
 ls "$TMP"/*.tmp* >/dev/null 2>&1 && bad "temp files left behind" || ok
 
 # flows

@@ -19,13 +19,17 @@ rm -rf "$TMP"; mkdir -p "$TMP"
 "$CHECK" make-edit "$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic" "$TMP/bw_edit.jpg" 600 800 gray || { echo "FAIL: make-edit gray"; exit 1; }
 "$BIN" process --img "$TMP/bw_edit.jpg" --out "$TMP/bw_predictive.jpg" >/dev/null 2>&1 || { echo "FAIL: process gray"; exit 1; }
 "$BIN" process --img "$TMP/bw_edit.jpg" --ref "$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic" --out "$TMP/bw_reference.jpg" >/dev/null 2>&1 || { echo "FAIL: process gray --ref"; exit 1; }
+# A WebP edit (as downloads and AI tools hand them out) of the same HEIC, both modes.
+"$CHECK" make-edit "$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic" "$TMP/webp_edit.webp" 600 800 || { echo "FAIL: make-edit webp"; exit 1; }
+"$BIN" process --img "$TMP/webp_edit.webp" --out "$TMP/webp_predictive.jpg" >/dev/null 2>&1 || { echo "FAIL: process webp"; exit 1; }
+"$BIN" process --img "$TMP/webp_edit.webp" --ref "$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic" --out "$TMP/webp_reference.jpg" >/dev/null 2>&1 || { echo "FAIL: process webp --ref"; exit 1; }
 cd "$BROWSER_DIR" || exit 1
 files=("$TMP/sunset_ultrahdr.jpg" "$TMP/interior_ultrahdr.jpg" "$TMP/night_iso_only.jpg" "$TMP/night_xmp_only.jpg"
        "$TMP/peer_fixed.jpg" "$TMP/iphone_repaired.jpg" "$TMP/apple_old_repaired.jpg" "$TMP/edited_predictive.jpg" "$TMP/edited_reference.jpg"
        "$TMP/sunset_reference.avif" "$CORPUS/heif/seine_sdr_gainmap_srgb.avif"
-       "$TMP/bw_predictive.jpg" "$TMP/bw_reference.jpg"
+       "$TMP/bw_predictive.jpg" "$TMP/bw_reference.jpg" "$TMP/webp_predictive.jpg" "$TMP/webp_reference.jpg"
        "$CORPUS/edited-pair/peer_pipeline_output.jpg" "$TMP/sunset_sdr.jpg")
-want=(true true true true true true true true true true true true true false false)
+want=(true true true true true true true true true true true true true true true false false)
 timeout 300 node "$PROBE" "${files[@]}" > "$TMP/probe.jsonl"
 rc=$?
 if [ $rc -eq 2 ]; then echo "FAIL: this Chromium lacks the HDR canvas API (cannot verify)"; exit 1; fi

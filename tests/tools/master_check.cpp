@@ -16,10 +16,15 @@
 //   master_check make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT [gray]
 //       an "edited photo" for scripts/bench-e2e.sh: the file's SDR base as displayed, 2.5 %
 //       cropped off each side, resampled (bilinear) to WIDTH x HEIGHT, a block recoloured;
-//       with `gray`, a black-and-white edit instead: a one-component JPEG (OUT.jpg).
+//       with `gray`, a black-and-white edit instead: a one-component JPEG (OUT.jpg); an
+//       OUT ending in .webp is written as a lossy WebP (quality 85), as downloads come.
+#include <webp/encode.h>
+
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "container/heif_decode.h"
 #include "container/heif_gainmap.h"
@@ -264,6 +269,15 @@ int make_edit(int argc, char** argv) {
     auto jpeg = encode_jpeg(g, {90, false});
     if (!jpeg) return die(jpeg.error().message);
     if (auto r = write_file_atomic(argv[3], *jpeg); !r) return die(r.error().message);
+    return 0;
+  }
+  if (std::string_view(argv[3]).ends_with(".webp")) {
+    uint8_t* enc = nullptr;
+    const size_t n = WebPEncodeRGB(out.data(), w, h, w * 3, 85.f, &enc);
+    if (!n) return die("WebP encoding failed");
+    const std::vector<uint8_t> webp(enc, enc + n);
+    WebPFree(enc);
+    if (auto r = write_file_atomic(argv[3], webp); !r) return die(r.error().message);
     return 0;
   }
   auto png = encode_png8(out);
