@@ -3,8 +3,8 @@
 # command and its anchor alternately in the same run, RUNS times (default 3), median wall
 # time and the largest peak RSS (/usr/bin/time). Prints a Markdown table for the README.
 #
-# Inputs: corpus files (../shared/corpus); the 12-MP "edited" PNGs are made from them by
-# tests/tools/master_check make-edit (crop, resize, a recoloured block), the 12-MP PQ master
+# Inputs: corpus files (../shared/corpus); the 12-MP "edited" PNGs (and one WebP) are made
+# from them by tests/tools/master_check make-edit (crop, resize, a recoloured block), the 12-MP PQ master
 # by master_check make-master. Anchors, each only where available (reported absent otherwise):
 #   ULTRAHDR_APP  libultrahdr's ultrahdr_app (built locally; never part of this repo)
 #   HEIF_ENC      libheif's heif-enc (default: Debian's, if installed)

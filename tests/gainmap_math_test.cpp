@@ -206,3 +206,70 @@ TEST(Compute, RejectsBadInputs) {
   ASSERT_TRUE(r) << r.error().message;  // flat map still yields valid metadata
   EXPECT_EQ(r->map.width(), 2);
 }
+
+#include <array>
+#include <random>
+
+#include "regain/overlay.h"
+
+namespace {
+// The where-HDR overlay written per pixel, as it was before the per-code tables: the tables
+// must give the same bytes.
+Image8 overlay_per_pixel(const Image8& sdr, const Image8& m, const GainMapMetadata& meta) {
+  static constexpr float kStops[5][3] = {
+      {0.10f, 0.02f, 0.25f}, {0.55f, 0.08f, 0.55f}, {0.90f, 0.30f, 0.20f}, {1.00f, 0.65f, 0.05f}, {1.00f, 0.95f, 0.60f}};
+  auto heat = [](float t) {
+    const float f = std::clamp(t, 0.f, 1.f) * 4.f;
+    const int i = std::min(int(f), 3);
+    const float u = f - float(i);
+    return std::array<float, 3>{kStops[i][0] + (kStops[i + 1][0] - kStops[i][0]) * u,
+                                kStops[i][1] + (kStops[i + 1][1] - kStops[i][1]) * u,
+                                kStops[i][2] + (kStops[i + 1][2] - kStops[i][2]) * u};
+  };
+  std::array<std::array<float, 256>, 3> stops{};
+  for (int c = 0; c < 3; ++c) {
+    const GainMapChannel& ch = meta.channel[meta.multichannel ? c : 0];
+    for (int i = 0; i < 256; ++i) {
+      const double g = ch.gamma > 0 ? std::pow(i / 255.0, 1.0 / ch.gamma) : i / 255.0;
+      stops[size_t(c)][size_t(i)] = float(std::max(0.0, ch.min + (ch.max - ch.min) * g));
+    }
+  }
+  Image8 out(sdr.width(), sdr.height(), 3);
+  const int mc = m.channels();
+  for (int y = 0; y < sdr.height(); ++y)
+    for (int x = 0; x < sdr.width(); ++x) {
+      const uint8_t* p = sdr.row(y) + 3 * x;
+      const float grey = (0.2126f * p[0] + 0.7152f * p[1] + 0.0722f * p[2]) / 255.f;
+      float st = 0;
+      for (int c = 0; c < mc; ++c) st = std::max(st, stops[size_t(c)][m.row(y)[x * mc + c]]);
+      const float a = std::clamp((st - 0.05f) * 2.2f, 0.f, 1.f);
+      const auto h = heat(st / kOverlayFullStops);
+      for (int c = 0; c < 3; ++c) {
+        const float base = 0.12f + 0.5f * grey;
+        out.row(y)[3 * x + c] = uint8_t(std::lround(std::clamp(base * (1 - a) + h[size_t(c)] * a, 0.f, 1.f) * 255.f));
+      }
+    }
+  return out;
+}
+}  // namespace
+
+TEST(GainOverlay, TablesGiveThePerPixelBytes) {
+  std::mt19937 rng(11);
+  for (int channels : {1, 3}) {
+    Image8 sdr(1031, 1031, 3), map(1031, 1031, channels);  // ~3M values per case
+    for (size_t i = 0; i < sdr.size(); ++i) sdr.data()[i] = uint8_t(rng());
+    for (size_t i = 0; i < map.size(); ++i) map.data()[i] = uint8_t(rng());
+    GainMapMetadata meta;
+    meta.multichannel = channels == 3;
+    const double mins[3] = {-1.0, 0.0, -0.5}, maxs[3] = {2.5, 1.7, 3.3}, gammas[3] = {1.0, 0.8, 2.2};
+    for (int c = 0; c < 3; ++c) {
+      meta.channel[size_t(c)].min = mins[c];
+      meta.channel[size_t(c)].max = maxs[c];
+      meta.channel[size_t(c)].gamma = gammas[c];
+    }
+    const Image8 got = gain_overlay(sdr, map, meta, 2), want = overlay_per_pixel(sdr, map, meta);
+    size_t diff = 0;
+    for (size_t i = 0; i < got.size(); ++i) diff += got.data()[i] != want.data()[i];
+    EXPECT_EQ(diff, 0u) << channels << "-channel map";
+  }
+}

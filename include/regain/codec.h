@@ -20,6 +20,8 @@ using ByteView = std::span<const uint8_t>;
 enum class FileType { Unknown, Jpeg, Png, Tiff, Exr, Heif, Avif, Webp };
 REGAIN_API FileType sniff_file_type(ByteView bytes);  // from magic bytes, never from a name
 REGAIN_API const char* file_type_name(FileType t);
+// JPEG, HEIF and AVIF can carry a gain map; PNG, TIFF, EXR and WebP cannot.
+REGAIN_API bool may_carry_gain_map(FileType t);
 
 // How hard the lossless writers (PNG, TIFF, EXR) compress. Fast, the default: zlib level 2
 // (PNG: Sub/Paeth filters) on all cores. Small: level 9 (PNG: every filter tried), for when

@@ -152,7 +152,8 @@ class REGAIN_API GainMapApplier {
   std::array<float, 3> base_offset_{}, alt_offset_{};
 };
 
-// Bilinear, centre-aligned resampling of an 8-bit map to any size (up or down, any factor).
-REGAIN_API Image8 resample_map(const Image8& map, int width, int height);
+// Bilinear, centre-aligned resampling of an 8-bit map to any size (up or down, any factor),
+// rows on `threads` cores (0 = all).
+REGAIN_API Image8 resample_map(const Image8& map, int width, int height, int threads = 0);
 
 }  // namespace regain

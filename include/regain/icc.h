@@ -37,7 +37,9 @@ REGAIN_API Result<std::vector<float>> icc_to_linear(std::span<const uint8_t> icc
 // one lcms2 8-bit transform (optimised to curves + a 3D table), rows split across `threads`
 // (0 = all cores): the SDR preview of a Display-P3 12-MP photo in tens of milliseconds.
 REGAIN_API Result<std::vector<uint8_t>> icc_to_srgb8(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8, int threads = 0);
-// The same into a caller's buffer of rgb8.size() bytes (no second full-size copy).
+// (A trailing partial pixel, rgb8.size() not a multiple of 3, is left 0.) The same into a
+// caller's buffer of exactly rgb8.size() bytes, a whole number of pixels (no second
+// full-size copy); on error `out` is left as it was.
 REGAIN_API Result<void> icc_to_srgb8(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8,
                                      std::span<uint8_t> out, int threads = 0);
 

@@ -13,7 +13,7 @@ namespace regain {
 inline constexpr float kOverlayFullStops = 3.f;
 // sdr: 8-bit RGB; map: 8-bit gain-map codes (1 or 3 channels) read through `meta` (min, max,
 // gamma; the brightest channel counts), any size (resampled bilinearly), same orientation.
-// Output: sdr's size.
-REGAIN_API Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata& meta);
+// Output: sdr's size. Rows on `threads` cores (0 = all).
+REGAIN_API Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata& meta, int threads = 0);
 
 }  // namespace regain

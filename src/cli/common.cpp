@@ -21,7 +21,7 @@ int report(const Error& e, const std::string& context) {
 
 std::optional<int> refuse_non_container(std::span<const uint8_t> bytes, const std::string& file, const char* command) {
   const FileType t = sniff_file_type(bytes);
-  if (t == FileType::Jpeg || t == FileType::Heif || t == FileType::Avif || t == FileType::Unknown) return std::nullopt;
+  if (t == FileType::Unknown || may_carry_gain_map(t)) return std::nullopt;
   return report(Error{ErrorCode::Unsupported, std::string(command) + " handles JPEG, HEIC and AVIF files; this is " +
                                                   file_type_name(t)},
                 file);

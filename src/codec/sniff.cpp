@@ -67,4 +67,6 @@ const char* file_type_name(FileType t) {
   return "unknown";
 }
 
+bool may_carry_gain_map(FileType t) { return t == FileType::Jpeg || t == FileType::Heif || t == FileType::Avif; }
+
 }  // namespace regain

@@ -169,7 +169,8 @@ Result<std::vector<float>> icc_to_linear(std::span<const uint8_t> icc, std::span
 
 Result<std::vector<uint8_t>> icc_to_srgb8(std::span<const uint8_t> icc, std::span<const uint8_t> rgb8, int threads) {
   std::vector<uint8_t> result(rgb8.size());
-  REGAIN_CHECK(icc_to_srgb8(icc, rgb8, std::span<uint8_t>(result), threads));
+  const size_t whole = rgb8.size() - rgb8.size() % 3;
+  REGAIN_CHECK(icc_to_srgb8(icc, rgb8.first(whole), std::span<uint8_t>(result).first(whole), threads));
   return result;
 }
 

@@ -171,7 +171,7 @@ Result<ImageF> apply_gain_map(const ImageF& base, const Image8& map, const GainM
   return out;
 }
 
-Image8 resample_map(const Image8& map, int width, int height) {
+Image8 resample_map(const Image8& map, int width, int height, int threads) {
   struct T {
     std::vector<int> i0, i1;
     std::vector<float> w1;
@@ -180,7 +180,7 @@ Image8 resample_map(const Image8& map, int width, int height) {
   const int ch = map.channels();
   Image8 out(width, height, ch);
   // Rows on all cores (a full-size map is 12 MP for a 12-MP preview); each row as before.
-  parallel_for(height, 0, [&](int y0, int y1) {
+  parallel_for(height, threads, [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) {
       const uint8_t* r0 = map.row(ty.i0[y]);
       const uint8_t* r1 = map.row(ty.i1[y]);

@@ -80,7 +80,7 @@ Result<Image8> decode_heif_sdr(std::span<const uint8_t> file, const DecodeOption
 namespace {
 // A recognised image type that cannot hold a gain map: say so, rather than "not a JPEG".
 std::optional<Error> not_a_gainmap_type(FileType t) {
-  if (t == FileType::Jpeg || t == FileType::Heif || t == FileType::Avif || t == FileType::Unknown) return std::nullopt;
+  if (t == FileType::Unknown || may_carry_gain_map(t)) return std::nullopt;  // unknown: the parser says why
   return Error{ErrorCode::Unsupported, std::string("gain maps are read from JPEG, HEIC and AVIF files; this is ") +
                                            file_type_name(t)};
 }

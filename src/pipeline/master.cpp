@@ -275,7 +275,7 @@ Result<MasterResult> master_image(std::span<const uint8_t> input, std::string_vi
     REGAIN_TRY(vis, encode_png8(small_map));
     out.gain_map_png = std::move(vis);
     // "Where HDR is added" for SDR screens: the base's pixels (not colour managed: a guide).
-    REGAIN_TRY(where, encode_jpeg(gain_overlay(downscale(base, opt.preview_size), small_map, cg.meta), {88, true}));
+    REGAIN_TRY(where, encode_jpeg(gain_overlay(downscale(base, opt.preview_size), small_map, cg.meta, opt.threads), {88, true}));
     out.where_hdr_jpeg = std::move(where);
   }
 

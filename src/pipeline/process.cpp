@@ -345,7 +345,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
     const Image8& map_shown = e.orientation != 1 ? turned_map : cg.map;
     const Image8& sdr_shown = e.orientation != 1 ? turned_sdr : e.pixels;
     auto vis = encode_png8(map_shown);
-    auto where = encode_jpeg(gain_overlay(sdr_shown, map_shown, cg.meta), {88, true});
+    auto where = encode_jpeg(gain_overlay(sdr_shown, map_shown, cg.meta, opt.threads), {88, true});
     auto sdr = preview.get();  // joined before any early return
     if (!sdr) return tl::unexpected(sdr.error());
     if (!vis) return tl::unexpected(vis.error());

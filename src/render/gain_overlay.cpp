@@ -24,7 +24,7 @@ std::array<float, 3> heat(float t) {
 
 }  // namespace
 
-Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata& meta) {
+Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata& meta, int threads) {
   Image8 out(sdr.width(), sdr.height(), 3);
   if (sdr.empty() || map.empty()) return out;
   // Stops of added light per code and channel, as a reader at full headroom applies them.
@@ -39,9 +39,11 @@ Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata&
   // Everything that depends on the map code alone, per channel and code: the blend weight of
   // the picture (1 - a) and the colour's share (heat x a, in code values). A pixel then costs
   // three lookups and one multiply-add per channel (12 MP: ~4x faster than per-pixel heat()).
+  // Kept in 0..1 units and blended with the same float operations as a per-pixel version
+  // would (grey x (1 - a) + heat x a, then x 255), so the result is the same to the bit.
   struct Tint {
-    float keep;          // (1 - a) x 255: weight of the dimmed grey in code values
-    float add[3];        // heat x a x 255
+    float keep;          // 1 - a: weight of the dimmed grey
+    float add[3];        // heat x a
   };
   std::array<std::array<Tint, 256>, 3> tint{};
   for (int c = 0; c < 3; ++c)
@@ -51,14 +53,14 @@ Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata&
       const float a = std::clamp((st - 0.05f) * 2.2f, 0.f, 1.f);
       const auto h = heat(st / kOverlayFullStops);
       Tint& t = tint[size_t(c)][size_t(i)];
-      t.keep = (1 - a) * 255.f;
-      for (int k = 0; k < 3; ++k) t.add[k] = h[size_t(k)] * a * 255.f;
+      t.keep = 1 - a;
+      for (int k = 0; k < 3; ++k) t.add[k] = h[size_t(k)] * a;
     }
   Image8 resampled;
-  if (map.width() != sdr.width() || map.height() != sdr.height()) resampled = resample_map(map, sdr.width(), sdr.height());
+  if (map.width() != sdr.width() || map.height() != sdr.height()) resampled = resample_map(map, sdr.width(), sdr.height(), threads);
   const Image8& m = resampled.empty() ? map : resampled;
   const int mc = m.channels(), sc = sdr.channels();
-  parallel_for(sdr.height(), 0, [&](int y0, int y1) {
+  parallel_for(sdr.height(), threads, [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) {
       const uint8_t* s = sdr.row(y);
       const uint8_t* g = m.row(y);
@@ -74,7 +76,7 @@ Image8 gain_overlay(const Image8& sdr, const Image8& map, const GainMapMetadata&
         const Tint& t = tint[size_t(best)][q[best]];
         const float base = 0.12f + 0.5f * grey;  // dimmed grey: the colour reads on any content
         for (int c = 0; c < 3; ++c)
-          o[3 * x + c] = uint8_t(std::min(255.f, base * t.keep + t.add[c]) + 0.5f);
+          o[3 * x + c] = uint8_t(std::min(1.f, base * t.keep + t.add[c]) * 255.f + 0.5f);  // >= 0
       }
     }
   });

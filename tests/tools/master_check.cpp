@@ -233,6 +233,7 @@ int map_alignment(int argc, char** argv) {
 int make_edit(int argc, char** argv) {
   if (argc < 6) return die("make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT [gray]");
   const bool gray = argc > 6 && std::string(argv[6]) == "gray";
+  if (gray && std::string_view(argv[3]).ends_with(".webp")) return die("make-edit: gray edits are JPEGs, not WebP");
   auto in = read_file(argv[2]);
   if (!in) return die(in.error().message);
   auto sdr = decode_gainmap_sdr(*in);
