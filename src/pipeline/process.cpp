@@ -246,13 +246,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   // PNG edit: 1.78 -> 1.49 s). The edit's error wins when both fail.
   std::optional<Result<RefRenditions>> original;
   std::vector<std::string> edit_warnings;
-  auto load_edit = [&] { return load_edited(edited_bytes, opt.limits, edit_warnings); };
-  decltype(std::async(std::launch::deferred, load_edit)) edit_job;
-  try {
-    edit_job = std::async(reference ? std::launch::async : std::launch::deferred, load_edit);
-  } catch (const std::system_error&) {  // no thread to be had: decode one after the other
-    edit_job = std::async(std::launch::deferred, load_edit);
-  }
+  auto edit_job = start_job([&] { return load_edited(edited_bytes, opt.limits, edit_warnings); }, reference.has_value());
   if (reference) original = load_reference(*reference, opt.limits);
   REGAIN_TRY(e, edit_job.get());
   warnings = std::move(edit_warnings);
@@ -330,13 +324,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   if (opt.want_previews) {
     // The sRGB preview (a colour conversion and a JPEG encode, one thread each) runs beside the
     // map PNG and the overlay: 12-MP PNG edit, --previews 0.62 -> 0.3 s of packaging.
-    auto preview_job = [&] { return sdr_preview(e, opt.threads); };
-    decltype(std::async(std::launch::deferred, preview_job)) preview;
-    try {
-      preview = std::async(std::launch::async, preview_job);
-    } catch (const std::system_error&) {
-      preview = std::async(std::launch::deferred, preview_job);
-    }
+    auto preview = start_job([&] { return sdr_preview(e, opt.threads); });
     Image8 turned_map, turned_sdr;  // only when the orientation is not 1: no copies otherwise
     if (e.orientation != 1) {
       turned_map = apply_orientation(cg.map, e.orientation);

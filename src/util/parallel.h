@@ -5,6 +5,8 @@
 #pragma once
 #include <algorithm>
 #include <exception>
+#include <future>
+#include <system_error>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -62,6 +64,20 @@ void parallel_for(int n, int threads, F&& fn) {
   errors.run([&] { fn(0, int(int64_t(n) / t)); });
   for (auto& th : pool) th.join();
   errors.rethrow();
+}
+
+// `fn` on a thread of its own when `on_a_thread` (and the system grants one); otherwise, or
+// when no thread can be had, it runs on the caller's thread at get(). Either way get() gives
+// its result, so callers need no second code path.
+template <class F>
+auto start_job(F fn, bool on_a_thread = true) {
+  if (on_a_thread) {
+    try {
+      return std::async(std::launch::async, fn);
+    } catch (const std::system_error&) {
+    }
+  }
+  return std::async(std::launch::deferred, std::move(fn));
 }
 
 }  // namespace regain
