@@ -18,6 +18,7 @@
 #include "container/exif.h"
 #include "util/orientation.h"
 
+#include "pipeline/transparency.h"
 #include "regain/codec.h"
 #include "regain/icc.h"
 #include "regain/jpegr.h"
@@ -264,7 +265,155 @@ TEST(EditedInputs, GrayAndAlphaPngs) {
   ASSERT_TRUE(apng);
   r = process_image(*apng, std::nullopt);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_TRUE(mentions(warnings_of(*r), "alpha"));
+  // Translucent everywhere: flattened onto white (200/255 of the colour + 55).
+  EXPECT_TRUE(mentions(warnings_of(*r), "transparent pixels (100.0 % of the image) flattened onto #ffffff"));
+  sdr = decode_jpegr_sdr(r->output);
+  ASSERT_TRUE(sdr);
+  Image8 flat(160, 120, 3);
+  for (size_t i = 0; i < flat.size(); ++i) flat.data()[i] = uint8_t((rgb.data()[i] * 200 + 55 * 255 + 127) / 255);
+  double err = 0;
+  for (size_t i = 0; i < flat.size(); ++i) err += std::abs(int(sdr->data()[i]) - int(flat.data()[i]));
+  EXPECT_LT(err / double(flat.size()), 2.0);
+
+  // RGBA whose alpha is all 255 (common): nothing to flatten, nothing said.
+  for (size_t i = 0; i < size_t(160) * 120; ++i) rgba.data()[4 * i + 3] = 255;
+  apng = encode_png8(rgba);
+  ASSERT_TRUE(apng);
+  r = process_image(*apng, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(mentions(warnings_of(*r), "transparent"));
+  EXPECT_EQ(r->meta["input"]["transparent_share"], 0.0);
+  EXPECT_TRUE(r->meta["input"]["background"].is_null());
+
+  // Gray + alpha: gray pixels, the alpha kept.
+  const Image8 g = to_gray(rgb);
+  Image8 ga(160, 120, 2);
+  for (size_t i = 0; i < g.size(); ++i) {
+    ga.data()[2 * i] = g.data()[i];
+    ga.data()[2 * i + 1] = i % 160 < 80 ? 255 : 0;
+  }
+  auto gapng = encode_png8(ga);
+  ASSERT_TRUE(gapng);
+  auto dec = decode_png8(*gapng, 3);
+  ASSERT_TRUE(dec) << dec.error().message;
+  EXPECT_EQ(dec->source_channels, 2);
+  ASSERT_FALSE(dec->alpha.empty());
+  EXPECT_EQ(dec->alpha.data()[0], 255);
+  EXPECT_EQ(dec->alpha.data()[159], 0);
+  EXPECT_EQ(dec->pixels.data()[3 * 5 + 1], g.data()[5]);
+  r = process_image(*gapng, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(mentions(warnings_of(*r), "grayscale PNG"));
+  EXPECT_NEAR(r->meta["input"]["transparent_share"].get<double>(), 0.5, 1e-9);
+}
+
+// A cut-out (a removed background): flattened onto the background colour, and the gain map
+// adds nothing where the background shows, in both modes.
+TEST(EditedInputs, TransparentEditGetsNoGainOnItsBackground) {
+  const int W = 240, H = 160;
+  const Image8 rgb = scene_rgb(W, H);
+  Image8 rgba(W, H, 4);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const size_t i = size_t(y) * W + x;
+      const bool inside = x < W / 2;
+      for (int c = 0; c < 3; ++c) rgba.data()[4 * i + c] = inside ? rgb.data()[3 * i + c] : 0;  // black under alpha 0
+      rgba.data()[4 * i + 3] = inside ? 255 : 0;
+    }
+  auto png = encode_png8(rgba);
+  ASSERT_TRUE(png);
+  ProcessOptions o;
+  o.want_hdr = true;
+  auto r = process_image(*png, std::nullopt, o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(mentions(warnings_of(*r), "flattened onto #ffffff; no HDR gain"));
+  EXPECT_NEAR(r->meta["input"]["transparent_share"].get<double>(), 0.5, 1e-9);
+  EXPECT_EQ(r->meta["input"]["background"], "#ffffff");
+  auto sdr = decode_jpegr_sdr(r->output);
+  ASSERT_TRUE(sdr);
+  ASSERT_TRUE(r->hdr);
+  // Background (away from the edge, where map pixels are blended): white base, HDR = SDR white.
+  double max_bg = 0, max_fg = 0;
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const float* p = &r->hdr->data()[(size_t(y) * W + x) * 3];
+      const double Y = std::max({p[0], p[1], p[2]});
+      if (x >= W / 2 + 8) {
+        for (int c = 0; c < 3; ++c) EXPECT_GE(sdr->data()[(size_t(y) * W + x) * 3 + c], 250) << x << "," << y;
+        max_bg = std::max(max_bg, Y);
+      } else if (x < W / 2 - 8) {
+        max_fg = std::max(max_fg, Y);
+      }
+    }
+  EXPECT_LT(max_bg, 1.03);  // no gain: SDR white is 1.0
+  EXPECT_GT(max_fg, 1.2);   // the scene itself still gets HDR
+
+  // Another background colour.
+  o.want_hdr = false;
+  o.background = {0, 0, 0};
+  r = process_image(*png, std::nullopt, o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->meta["input"]["background"], "#000000");
+  sdr = decode_jpegr_sdr(r->output);
+  ASSERT_TRUE(sdr);
+  EXPECT_LE(sdr->data()[(size_t(H / 2) * W + W - 10) * 3], 5);
+
+  auto bg = parse_background("#FFa500");
+  ASSERT_TRUE(bg);
+  EXPECT_EQ((*bg)[0], 255);
+  EXPECT_EQ((*bg)[1], 165);
+  EXPECT_EQ((*bg)[2], 0);
+  EXPECT_TRUE(parse_background("white"));
+  EXPECT_TRUE(parse_background("000000"));
+  EXPECT_FALSE(parse_background("#12345"));
+  EXPECT_FALSE(parse_background("red"));
+  EXPECT_FALSE(parse_background("#12345g"));
+}
+
+TEST(EditedInputs, TransparentEditInReferenceMode) {
+  // The corpus Lightroom file's SDR base with its right three quarters cut away: the kept part takes
+  // the original's gain, the background none.
+  const auto orig = test::corpus_bytes("jpeg/acr17_iso_xmp_3ch_small.jpg");
+  auto base = decode_jpegr_sdr(orig);
+  ASSERT_TRUE(base) << base.error().message;
+  const int W = base->width(), H = base->height();
+  Image8 rgba(W, H, 4);
+  for (size_t i = 0; i < size_t(W) * H; ++i) {
+    std::copy_n(base->data() + 3 * i, 3, rgba.data() + 4 * i);
+    rgba.data()[4 * i + 3] = int(i % size_t(W)) < W / 4 ? 255 : 0;
+  }
+  auto png = encode_png8(rgba);
+  ASSERT_TRUE(png);
+  ProcessOptions o;
+  o.want_hdr = true;
+  auto r = process_image(*png, std::span<const uint8_t>(orig), o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->meta["mode"], "reference");
+  // The kept part is not "edited" (the white backdrop must not skew the tone-curve fit) and
+  // gets the gain the uncut edit gets.
+  EXPECT_LT(r->meta["edited_share"].get<double>(), 0.05);
+  auto whole_png = encode_png8(*base);
+  ASSERT_TRUE(whole_png);
+  auto whole = process_image(*whole_png, std::span<const uint8_t>(orig), o);
+  ASSERT_TRUE(whole) << whole.error().message;
+  ASSERT_TRUE(r->hdr && whole->hdr);
+  double diff = 0;
+  size_t count = 0;
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W / 4 - 16; ++x) {
+      const size_t i = (size_t(y) * W + x) * 3 + 1;
+      diff += std::fabs(std::log2((r->hdr->data()[i] + 0.02) / (whole->hdr->data()[i] + 0.02)));
+      ++count;
+    }
+  EXPECT_LT(diff / double(count), 0.02);
+  const int HW = r->hdr->width();
+  double max_bg = 0;
+  for (int y = 0; y < r->hdr->height(); ++y)
+    for (int x = HW / 4 + 16; x < HW; ++x) {
+      const float* p = &r->hdr->data()[(size_t(y) * HW + x) * 3];
+      max_bg = std::max<double>(max_bg, std::max({p[0], p[1], p[2]}));
+    }
+  EXPECT_LT(max_bg, 1.03);
 }
 
 TEST(EditedInputs, TiffEdits) {
@@ -306,6 +455,51 @@ TEST(EditedInputs, TiffEdits) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::Unsupported);
   EXPECT_NE(bad.error().message.find("--ref"), std::string::npos);
+
+  // RGBA (ExtraSamples = unassociated alpha): flattened, as a PNG is.
+  Image16 rgba16(160, 120, 4);
+  for (size_t i = 0; i < size_t(160) * 120; ++i) {
+    std::copy_n(wide.data() + 3 * i, 3, rgba16.data() + 4 * i);
+    rgba16.data()[4 * i + 3] = i % 160 < 40 ? 0 : 65535;
+  }
+  tif = encode_tiff16(rgba16);
+  ASSERT_TRUE(tif);
+  auto dt = decode_tiff(*tif);
+  ASSERT_TRUE(dt);
+  EXPECT_EQ(dt->extra, TiffImage::Extra::Alpha);
+  r = process_image(*tif, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NEAR(r->meta["input"]["transparent_share"].get<double>(), 0.25, 1e-9);
+  sdr = decode_jpegr_sdr(r->output);
+  ASSERT_TRUE(sdr);
+  EXPECT_GE(sdr->data()[3 * (60 * 160 + 10)], 250);
+}
+
+TEST(EditedInputs, FlattenStraightAndPremultipliedAlpha) {
+  Image8 rgb(3, 1, 3), a(3, 1, 1);
+  const uint8_t px[9] = {200, 100, 0, 200, 100, 0, 100, 50, 0};
+  std::copy_n(px, 9, rgb.data());
+  a.data()[0] = 255;
+  a.data()[1] = 0;
+  a.data()[2] = 128;
+  Image8 straight = rgb;
+  flatten_onto(straight, a, {255, 255, 255}, false, 1);
+  EXPECT_EQ(straight.data()[0], 200);  // opaque: unchanged
+  EXPECT_EQ(straight.data()[3], 255);  // transparent: the background
+  EXPECT_EQ(straight.data()[6], (100 * 128 + 127 * 255 + 127) / 255);
+  // Premultiplied: colour already scaled by alpha; only the background share is added.
+  flatten_onto(rgb, a, {0, 0, 255}, true, 1);
+  EXPECT_EQ(rgb.data()[6], 100);
+  EXPECT_EQ(rgb.data()[8], (127 * 255 + 127) / 255);
+  // Gains fade with the covered alpha: a 2x1 map over 4x1 pixels, alpha 255,255 | 255,0.
+  ImageF g(2, 1, 1);
+  g.data()[0] = g.data()[1] = 2.f;
+  Image8 a4(4, 1, 1);
+  a4.data()[0] = a4.data()[1] = a4.data()[2] = 255;
+  a4.data()[3] = 0;
+  fade_gain_by_alpha(g, a4, 1);
+  EXPECT_FLOAT_EQ(g.data()[0], 2.f);
+  EXPECT_FLOAT_EQ(g.data()[1], 1.f);
 }
 
 TEST(EditedInputs, HlgPngIsNotAnEdit) {
@@ -513,12 +707,19 @@ TEST(EditedInputs, LosslessWebpWithAlpha) {
   EXPECT_TRUE(dec->lossless);
   EXPECT_TRUE(dec->had_alpha);
   EXPECT_EQ(mean_abs_diff(dec->pixels, rgb), 0.0);  // lossless: exact
+  ASSERT_FALSE(dec->alpha.empty());
+  EXPECT_EQ(dec->alpha.data()[0], 200);
+  EXPECT_EQ(dec->alpha.data()[40], 255);
   auto r = process_image(webp, std::nullopt);
   ASSERT_TRUE(r) << r.error().message;
   auto sdr = decode_jpegr_sdr(r->output);
   ASSERT_TRUE(sdr);
-  EXPECT_LT(mean_abs_diff(*sdr, rgb), 4.0);  // the base is a q95 JPEG of a detailed 97x61 scene
-  EXPECT_TRUE(mentions(warnings_of(*r), "alpha channel ignored"));
+  Image8 flat = rgb;  // the translucent columns over white
+  for (size_t i = 0; i < size_t(97) * 61; ++i)
+    if (i % 97 < 30)
+      for (int c = 0; c < 3; ++c) flat.data()[3 * i + c] = uint8_t((rgb.data()[3 * i + c] * 200 + 55 * 255 + 127) / 255);
+  EXPECT_LT(mean_abs_diff(*sdr, flat), 4.0);  // the base is a q95 JPEG of a detailed 97x61 scene
+  EXPECT_TRUE(mentions(warnings_of(*r), "flattened onto #ffffff"));
 }
 
 TEST(EditedInputs, BadWebpIsRefusedCleanly) {
@@ -635,4 +836,28 @@ TEST(EditedInputs, PngExifOrientationIsCarried) {
   EXPECT_EQ(jr->orientation, 6);
   EXPECT_EQ(jr->primary.width, 80);
   EXPECT_EQ(r->meta["input"]["orientation"], 6);
+
+  // The same chunk after IDAT (where ImageMagick writes it): the EXIF is carried, but browsers
+  // do not read a late eXIf, so the picture is as stored and the tag says 1.
+  std::vector<uint8_t> late(png->begin(), png->end());
+  late.insert(late.end() - 12, chunk.begin(), chunk.end());  // before IEND
+  auto dec8 = decode_png8(late, 3);
+  ASSERT_TRUE(dec8) << dec8.error().message;
+  EXPECT_TRUE(dec8->exif_after_idat);
+  EXPECT_EQ(dec8->exif, tiff);
+  auto dec16 = decode_png(late);
+  ASSERT_TRUE(dec16);
+  EXPECT_TRUE(dec16->exif.empty());  // decode_png keeps what browsers read
+  r = process_image(late, std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->meta["input"]["orientation"], 1);
+  EXPECT_TRUE(mentions(warnings_of(*r), "after the image data"));
+  jr = read_jpegr(r->output);
+  ASSERT_TRUE(jr);
+  EXPECT_EQ(jr->orientation, 1);
+  EXPECT_FALSE(jr->exif_tiff.empty());
+  // A damaged tail (a chunk length past the end) yields no EXIF and no error.
+  std::vector<uint8_t> cut(late.begin(), late.end() - 12 - 6);
+  dec8 = decode_png8(cut, 3);
+  if (dec8) EXPECT_TRUE(dec8->exif.empty());
 }

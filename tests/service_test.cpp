@@ -414,6 +414,7 @@ TEST(ServiceApi, MalformedRequestsAre400) {
   expect_error(c->Post("/process", form(img, "boost", "9")), 400, "bad_request");
   expect_error(c->Post("/process", form(img, "format", "gif")), 400, "bad_request");
   expect_error(c->Post("/process", form(img, "require_alignment", "maybe")), 400, "bad_request");
+  expect_error(c->Post("/process", form(img, "background", "pink")), 400, "bad_request");
   // Two img parts.
   auto twice = form(img);
   twice.push_back({"img", as_string(img), "b.jpg", "image/jpeg"});

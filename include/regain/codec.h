@@ -78,7 +78,12 @@ struct PngImage8 {
   std::optional<Cicp> cicp;
   std::vector<uint8_t> icc;
   std::optional<double> gamma;
-  std::vector<uint8_t> exif;  // eXIf (before IDAT) as a TIFF stream
+  // eXIf as a TIFF stream: the one before IDAT, else one after it (exif_after_idat: browsers
+  // read eXIf only before IDAT, so a later one's Orientation is not what they show).
+  std::vector<uint8_t> exif;
+  bool exif_after_idat = false;
+  // 8-bit alpha (an alpha channel or tRNS) when some pixel is not opaque; empty otherwise.
+  Image8 alpha;
 };
 REGAIN_API Result<PngImage8> decode_png8(ByteView png, int channels, const Limits& limits = {});
 // 1 or 3 (or 4) channel, 8- or 16-bit source data. Filtered and deflated on all cores.
@@ -89,7 +94,8 @@ REGAIN_API Result<Bytes> encode_png8(const Image8& img, std::span<const uint8_t>
 // ---- WebP (libwebp; read only: edits downloaded from the web or exported by AI tools) ----
 struct WebpImage {
   Image8 pixels;               // RGB, as stored (EXIF orientation not applied)
-  bool had_alpha = false;      // an alpha channel was present (dropped: the base is opaque)
+  bool had_alpha = false;      // the header says the file has alpha
+  Image8 alpha;                // 8-bit alpha when some pixel is not opaque; empty otherwise
   bool lossless = false;
   std::vector<uint8_t> icc;    // the ICCP chunk
   std::vector<uint8_t> exif;   // the EXIF chunk as a TIFF stream ("Exif\0\0" prefix removed)
@@ -107,6 +113,8 @@ struct TiffImage {
   bool is_float = false;
   std::vector<uint8_t> icc;
   int orientation = 1;  // the Orientation tag (1..8, EXIF's meaning); pixels are as stored
+  // A 4th sample is alpha only when ExtraSamples says so (associated = premultiplied).
+  enum class Extra { None, Alpha, PremultipliedAlpha, Unspecified } extra = Extra::None;
 };
 REGAIN_API Result<TiffImage> decode_tiff(ByteView tiff, const Limits& limits = {});
 // Deflate with a differencing predictor; 16-bit strips are predicted and deflated on all cores.

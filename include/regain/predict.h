@@ -22,6 +22,9 @@ struct PredictOptions {
   Primaries primaries = Primaries::BT709;  // of the SDR pixels
   int orientation = 1;          // EXIF orientation of the SDR (learned models see it as displayed)
   int threads = 0;
+  // A transparent edit's alpha (full size, stored orientation), after it was flattened onto a
+  // background: scene-wide statistics skip the background, which is not part of the scene.
+  const Image8* opacity = nullptr;
 };
 
 struct Prediction {

@@ -2,6 +2,8 @@
 // `hdr-process`) and the service call process_image and nothing else.
 #pragma once
 #include "regain/export.h"
+#include <array>
+#include <string_view>
 #include <atomic>
 #include <optional>
 #include <span>
@@ -27,6 +29,9 @@ struct ProcessOptions {
   const Predictor* predictor = nullptr; // null: the default (the embedded learned model)
   int threads = 0;
   Limits limits;
+  // An edit with transparent pixels (PNG, WebP, TIFF alpha) is flattened onto this sRGB colour
+  // (the base is opaque) and gets no HDR gain where it was transparent.
+  std::array<uint8_t, 3> background{255, 255, 255};
   // When set and it becomes true, processing stops at the next stage boundary and returns
   // an error saying "cancelled" (the service abandons jobs past their deadline).
   const std::atomic<bool>* cancel = nullptr;
@@ -41,6 +46,9 @@ struct ProcessResult {
   std::optional<ImageF> hdr;         // linear, displayed orientation, when want_hdr
   Primaries hdr_primaries = Primaries::BT709;
 };
+
+// "white", "black", "#rrggbb" or "rrggbb" (hex digits in either case) for ProcessOptions::background.
+REGAIN_API Result<std::array<uint8_t, 3>> parse_background(std::string_view text);
 
 // `edited`: the edited SDR (JPEG or 8-bit PNG). `reference`: the original HDR photo, if any.
 REGAIN_API Result<ProcessResult> process_image(std::span<const uint8_t> edited,

@@ -35,6 +35,7 @@ struct Opts {
   int jobs = 1;
   std::string model, precision = "auto";  // predictor model (.rglm or GMNet weights)
   std::string predictor = "default";
+  std::string background = "white";
   int model_scale = 2;
 };
 
@@ -276,12 +277,17 @@ Runner add_process(CLI::App& app) {
   cmd->add_option("--jobs", o->jobs, "Batch: files processed in parallel")->check(CLI::Range(1, 64));
   cmd->add_flag("--previews", o->previews, "Also write <stem>_sdr_preview.jpg (sRGB), <stem>_gainmap.png and <stem>_where_hdr.jpg (heat overlay)");
   cmd->add_flag("--json", o->json, "Print the metadata JSON (an array in batch mode)");
+  cmd->add_option("--background", o->background,
+                  "Colour a transparent edit (PNG, WebP, TIFF alpha) is flattened onto: white (default), black, #rrggbb");
   add_model_options(*cmd, o->model, o->model_scale, o->precision);
   add_predictor_option(*cmd, o->predictor);
   return [=]() -> int {
     ProcessOptions po;
     po.boost = o->boost;
     po.want_previews = o->previews;
+    auto bg = parse_background(o->background);
+    if (!bg) return report(bg.error());
+    po.background = *bg;
     auto chosen = choose_predictor(o->predictor, o->model, o->model_scale, o->precision);
     if (!chosen) return report(chosen.error(), o->model);
     std::unique_ptr<Predictor> model = std::move(*chosen);

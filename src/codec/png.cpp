@@ -46,6 +46,10 @@ struct ReadCtx {
   png_uint_32 width = 0, height = 0;
   int stored_depth = 0, out_channels = 0;
   bool eight_bit = false;
+  // Set by the caller: keep transparency (tRNS expanded, gray+alpha as RGBA) instead of
+  // dropping it. Filled: the file's colour type had no colour (gray or gray+alpha).
+  bool keep_alpha = false;
+  bool source_gray = false;
 
   ReadCtx() = default;
   ReadCtx(const ReadCtx&) = delete;
@@ -93,10 +97,18 @@ Phase header_phase(ReadCtx* c, const Limits* limits) {
   const int depth = png_get_bit_depth(png, info);
   // A palette's entries are 8-bit whatever the index depth; report what the samples are.
   c->stored_depth = color == PNG_COLOR_TYPE_PALETTE ? 8 : depth;
+  c->source_gray = (color & PNG_COLOR_MASK_COLOR) == 0;
   if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-  // Gray+alpha carries no colour; callers want plain gray.
-  if (color == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_strip_alpha(png);
+  if (c->keep_alpha) {
+    // tRNS (transparent palette entries or one colour key) becomes an alpha channel; gray
+    // with alpha becomes RGBA, so the rows are 1, 3 or 4 samples as elsewhere.
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (color == PNG_COLOR_TYPE_GRAY_ALPHA || (color == PNG_COLOR_TYPE_GRAY && png_get_valid(png, info, PNG_INFO_tRNS)))
+      png_set_gray_to_rgb(png);
+  } else if (color == PNG_COLOR_TYPE_GRAY_ALPHA) {
+    png_set_strip_alpha(png);  // gray+alpha carries no colour; callers want plain gray
+  }
   if (depth == 16 && std::endian::native == std::endian::little) png_set_swap(png);
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
@@ -317,12 +329,33 @@ struct PngMeta {
   std::vector<uint8_t> icc;
   std::optional<double> gamma;
   std::vector<uint8_t> exif;
+  bool exif_after_idat = false;
+  bool source_gray = false;
 };
+
+// The first eXIf chunk after IDAT, found by walking the chunk headers (libpng would only see
+// it through png_read_end, which also inflates every trailing text chunk). Every length is
+// checked against the file; a damaged tail simply yields nothing.
+std::vector<uint8_t> trailing_exif(ByteView b) {
+  size_t pos = 8;
+  bool seen_idat = false;
+  while (pos + 12 <= b.size()) {
+    const uint32_t len = uint32_t(b[pos]) << 24 | uint32_t(b[pos + 1]) << 16 | uint32_t(b[pos + 2]) << 8 | b[pos + 3];
+    if (len > 0x7fffffffu || len > b.size() - pos - 12) break;
+    const uint8_t* type = b.data() + pos + 4;
+    if (std::memcmp(type, "IDAT", 4) == 0) seen_idat = true;
+    else if (std::memcmp(type, "IEND", 4) == 0) break;
+    else if (seen_idat && std::memcmp(type, "eXIf", 4) == 0)
+      return std::vector<uint8_t>(type + 4, type + 4 + len);
+    pos += 12 + size_t(len);
+  }
+  return {};
+}
 
 // Header, limits, then the rows into the buffer `rows_for(ctx)` allocates once the size and
 // layout are known (so no pixel memory exists before the limit check), then the metadata.
 template <class RowsFor>
-Result<PngMeta> read_png(ByteView bytes, const Limits& limits, RowsFor&& rows_for) {
+Result<PngMeta> read_png(ByteView bytes, const Limits& limits, RowsFor&& rows_for, bool keep_alpha = false) {
   if (bytes.size() > limits.max_file_bytes)
     return fail(ErrorCode::TooLarge, "PNG file is over the size limit");
   if (bytes.size() < 8 || png_sig_cmp(bytes.data(), 0, 8) != 0)
@@ -336,6 +369,7 @@ Result<PngMeta> read_png(ByteView bytes, const Limits& limits, RowsFor&& rows_fo
   if (!c.info) return fail(ErrorCode::Internal, "libpng read init failed");
   png_set_read_fn(c.png, &c, read_from_span);
   png_set_read_user_chunk_fn(c.png, &c, on_user_chunk);
+  c.keep_alpha = keep_alpha;
 
   switch (header_phase(&c, &limits)) {
     case Phase::Ok: break;
@@ -359,11 +393,17 @@ Result<PngMeta> read_png(ByteView bytes, const Limits& limits, RowsFor&& rows_fo
     m.icc.assign(profile, profile + profile_len);
   double gamma = 0;
   if (png_get_gAMA(c.png, c.info, &gamma) && gamma > 0) m.gamma = gamma;
-  // eXIf before IDAT, where browsers read it (png_read_end is skipped, so a later one is not
-  // seen). libpng itself refuses a chunk that does not start with a TIFF byte order.
+  m.source_gray = c.source_gray;
+  // eXIf before IDAT, where browsers read it (libpng refuses one that does not start with a
+  // TIFF byte order); else one after IDAT (ImageMagick writes it there), flagged as such.
   png_uint_32 exif_len = 0;
   png_bytep exif = nullptr;
-  if (png_get_eXIf_1(c.png, c.info, &exif_len, &exif) && exif && exif_len) m.exif.assign(exif, exif + exif_len);
+  if (png_get_eXIf_1(c.png, c.info, &exif_len, &exif) && exif && exif_len) {
+    m.exif.assign(exif, exif + exif_len);
+  } else {
+    m.exif = trailing_exif(bytes);
+    m.exif_after_idat = !m.exif.empty();
+  }
   return m;
 }
 
@@ -385,7 +425,7 @@ Result<PngImage> decode_png(ByteView bytes, const Limits& limits) {
   result.cicp = meta.cicp;
   result.icc = std::move(meta.icc);
   result.gamma = meta.gamma;
-  result.exif = std::move(meta.exif);
+  if (!meta.exif_after_idat) result.exif = std::move(meta.exif);
   return result;
 }
 
@@ -406,22 +446,37 @@ Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits
       for (png_uint_32 y = 0; y < c.height; ++y) rows[y] = reinterpret_cast<png_bytep>(wide.row(int(y)));
     }
     return rows;
-  }));
+  }, /*keep_alpha=*/true));
   PngImage8 out;
   out.bit_depth = meta.bit_depth;
   out.cicp = meta.cicp;
   out.icc = std::move(meta.icc);
   out.gamma = meta.gamma;
   out.exif = std::move(meta.exif);
+  out.exif_after_idat = meta.exif_after_idat;
+  const int src_channels = eight_bit ? px.channels() : wide.channels();
+  // Gray+alpha arrives as RGBA; report what the file held.
+  out.source_channels = meta.source_gray ? (src_channels == 4 ? 2 : 1) : src_channels;
+  const int w = eight_bit ? px.width() : wide.width(), h = eight_bit ? px.height() : wide.height();
+  const size_t n = size_t(w) * h;
+  if (src_channels == 4) {
+    // The alpha plane, kept only when some pixel is not opaque (many RGBA files are).
+    Image8 a(w, h, 1);
+    bool any = false;
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t v = eight_bit ? px.data()[i * 4 + 3] : uint8_t((wide.data()[i * 4 + 3] * 255u + 32767u) / 65535u);
+      a.data()[i] = v;
+      any |= v != 255;
+    }
+    if (any) out.alpha = std::move(a);
+  }
   if (!eight_bit) {
     PngImage p;
     p.pixels = std::move(wide);
     p.bit_depth = meta.bit_depth;
     out.pixels = png_to_8bit(p, channels);
-    out.source_channels = p.pixels.channels();
     return out;
   }
-  out.source_channels = px.channels();
   if (px.channels() == channels) {
     out.pixels = std::move(px);
     return out;
@@ -429,7 +484,6 @@ Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits
   // Alpha dropped / gray repeated: the first `channels` samples, as png_to_8bit takes them.
   const int c = px.channels();
   out.pixels = Image8(px.width(), px.height(), channels);
-  const size_t n = size_t(px.width()) * px.height();
   for (size_t i = 0; i < n; ++i)
     for (int k = 0; k < channels; ++k) out.pixels.data()[i * channels + k] = px.data()[i * c + std::min(k, c - 1)];
   return out;

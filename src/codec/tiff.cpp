@@ -294,6 +294,15 @@ Result<TiffImage> decode(ByteView bytes, const Limits& limits) {
   void* icc = nullptr;
   if (TIFFGetField(t, TIFFTAG_ICCPROFILE, &icc_len, &icc) && icc && icc_len)
     out.icc.assign(static_cast<uint8_t*>(icc), static_cast<uint8_t*>(icc) + icc_len);
+  if (L.spp == 4) {
+    uint16_t count = 0;
+    uint16_t* kinds = nullptr;
+    out.extra = TiffImage::Extra::Unspecified;
+    if (TIFFGetField(t, TIFFTAG_EXTRASAMPLES, &count, &kinds) && count >= 1 && kinds) {
+      if (kinds[0] == EXTRASAMPLE_UNASSALPHA) out.extra = TiffImage::Extra::Alpha;
+      else if (kinds[0] == EXTRASAMPLE_ASSOCALPHA) out.extra = TiffImage::Extra::PremultipliedAlpha;
+    }
+  }
   uint16_t orientation = 1;
   if (TIFFGetField(t, TIFFTAG_ORIENTATION, &orientation) && orientation >= 1 && orientation <= 8)
     out.orientation = orientation;

@@ -76,22 +76,43 @@ Result<WebpImage> decode_webp(ByteView webp, const Limits& limits) {
     // Some writers keep JPEG's APP1 prefix in the chunk; the spec'd content is the TIFF stream.
     if (out.exif.size() >= 6 && std::memcmp(out.exif.data(), "Exif\0\0", 6) == 0)
       out.exif.erase(out.exif.begin(), out.exif.begin() + 6);
-    out.pixels = Image8(f.width, f.height, 3);
+    out.pixels = Image8(f.width, f.height, f.has_alpha ? 4 : 3);
   } catch (const std::bad_alloc&) {
     return fail(ErrorCode::TooLarge, "WebP: out of memory");
   }
   // Decoded straight into our buffer (no copy), with libwebp's status kept for the message.
   WebPDecoderConfig cfg;
   if (!WebPInitDecoderConfig(&cfg)) return fail(ErrorCode::Internal, "libwebp version mismatch");
-  cfg.output.colorspace = MODE_RGB;
+  const int nc = out.pixels.channels();
+  cfg.output.colorspace = nc == 4 ? MODE_RGBA : MODE_RGB;  // straight (not premultiplied) alpha
   cfg.output.is_external_memory = 1;
   cfg.output.u.RGBA.rgba = out.pixels.data();
-  cfg.output.u.RGBA.stride = f.width * 3;
-  cfg.output.u.RGBA.size = size_t(f.width) * 3 * size_t(f.height);
+  cfg.output.u.RGBA.stride = f.width * nc;
+  cfg.output.u.RGBA.size = size_t(f.width) * nc * size_t(f.height);
   const VP8StatusCode s = WebPDecode(webp.data(), webp.size(), &cfg);
   WebPFreeDecBuffer(&cfg.output);  // external memory: frees nothing of ours
   if (s == VP8_STATUS_OUT_OF_MEMORY) return fail(ErrorCode::TooLarge, "WebP: out of memory");
   if (s != VP8_STATUS_OK) return fail(ErrorCode::InvalidInput, std::string("WebP data: ") + status_text(s));
+  if (nc == 4) {
+    // RGB and an alpha plane; the plane is kept only when some pixel is not opaque.
+    try {
+      const size_t n = size_t(f.width) * size_t(f.height);
+      Image8 rgb(f.width, f.height, 3), a(f.width, f.height, 1);
+      const uint8_t* p = out.pixels.data();
+      bool any = false;
+      for (size_t i = 0; i < n; ++i) {
+        rgb.data()[3 * i] = p[4 * i];
+        rgb.data()[3 * i + 1] = p[4 * i + 1];
+        rgb.data()[3 * i + 2] = p[4 * i + 2];
+        a.data()[i] = p[4 * i + 3];
+        any |= p[4 * i + 3] != 255;
+      }
+      out.pixels = std::move(rgb);
+      if (any) out.alpha = std::move(a);
+    } catch (const std::bad_alloc&) {
+      return fail(ErrorCode::TooLarge, "WebP: out of memory");
+    }
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 // The SDR base in the output is the user's edited image: a JPEG is carried byte for byte
 // (only metadata segments change), anything else is encoded once at high quality.
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <future>
 #include <system_error>
@@ -17,6 +18,7 @@
 #include "regain/heif.h"
 #include "util/orientation.h"
 #include "pipeline/reference.h"
+#include "pipeline/transparency.h"
 #include "util/parallel.h"
 #include "util/rgb8.h"
 #include "util/json_text.h"
@@ -47,6 +49,8 @@ struct EditedImage {
   Primaries primaries = Primaries::BT709;
   bool icc_known = true;
   bool tone_curve_not_srgb = false;      // the ICC's primaries are sRGB's but its curve is not
+  Image8 alpha;                          // stored orientation; empty when the edit is opaque
+  bool alpha_premultiplied = false;      // (TIFF associated alpha) until flattened
 };
 
 // An ICC profile whose data colour space is GRAY cannot describe the RGB base we write.
@@ -95,7 +99,26 @@ void take_exif(std::span<const uint8_t> tiff, bool keep_orientation, EditedImage
     if (const auto info = parse_exif(e.exif)) e.orientation = info->orientation;
 }
 
+// The alpha plane of a 4-sample 16-bit image (TIFF), or empty when every pixel is opaque.
+Image8 alpha_of(const Image16& px) {
+  if (px.channels() != 4) return {};
+  Image8 a(px.width(), px.height(), 1);
+  bool any = false;
+  for (size_t i = 0, n = a.size(); i < n; ++i) {
+    a.data()[i] = uint8_t((px.data()[4 * i + 3] * 255u + 32767u) / 65535u);
+    any |= a.data()[i] != 255;
+  }
+  return any ? std::move(a) : Image8{};
+}
+
+std::string hex_colour(std::array<uint8_t, 3> c) {
+  char s[8];
+  std::snprintf(s, sizeof s, "#%02x%02x%02x", c[0], c[1], c[2]);
+  return s;
+}
+
 Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& limits,
+                                std::array<uint8_t, 3> background, int threads,
                                 std::vector<std::string>& warnings) {
   EditedImage e;
   const FileType t = sniff_file_type(bytes);
@@ -125,11 +148,17 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     if (png.cicp && hdr_transfer_code(png.cicp->transfer))
       return tl::unexpected(hdr_edit_error("a PQ/HLG/linear cICP"));
     if (png.source_channels < 3) warnings.push_back("grayscale PNG written as RGB");
-    if (png.source_channels == 4) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
     if (png.bit_depth == 16) warnings.push_back("16-bit PNG reduced to 8 bits for the SDR base");
     e.pixels = std::move(png.pixels);
+    e.alpha = std::move(png.alpha);
     e.icc = std::move(png.icc);
-    take_exif(png.exif, true, e, warnings);  // eXIf: its orientation, as browsers show it
+    // eXIf before IDAT: its orientation, as browsers show it. One after IDAT (ImageMagick's
+    // place) is not read by browsers, so the picture is as stored and the tag is written as 1.
+    if (png.exif_after_idat && !png.exif.empty())
+      if (const auto info = parse_exif(png.exif); info && info->orientation != 1)
+        warnings.push_back("PNG eXIf after the image data: its Orientation " + std::to_string(info->orientation) +
+                           " ignored, as browsers ignore it");
+    take_exif(png.exif, !png.exif_after_idat, e, warnings);
     // cICP without iCCP (PNG third edition): its primaries, and a display profile naming them.
     if (e.icc.empty() && png.cicp)
       if (const auto p = primaries_from_cicp(png.cicp->primaries); p && *p != Primaries::BT709) {
@@ -140,9 +169,15 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     REGAIN_TRY(tif, decode_tiff(bytes, limits));
     if (tif.is_float) return tl::unexpected(hdr_edit_error("floating-point TIFF"));
     if (tif.pixels16.channels() < 3) warnings.push_back("grayscale TIFF written as RGB");
-    if (tif.pixels16.channels() == 4) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
+    if (tif.extra == TiffImage::Extra::Unspecified)
+      warnings.push_back("TIFF 4th sample is not marked as alpha: ignored");
     if (tif.bit_depth == 16) warnings.push_back("16-bit TIFF reduced to 8 bits for the SDR base");
     // Turned upright here (a TIFF edit brings no EXIF to carry an orientation tag in).
+    if (tif.extra == TiffImage::Extra::Alpha || tif.extra == TiffImage::Extra::PremultipliedAlpha) {
+      e.alpha = alpha_of(tif.pixels16);
+      if (!e.alpha.empty()) e.alpha = apply_orientation(e.alpha, tif.orientation);
+      e.alpha_premultiplied = tif.extra == TiffImage::Extra::PremultipliedAlpha;
+    }
     e.pixels = apply_orientation(to_rgb8(tif.pixels16), tif.orientation);
     e.icc = std::move(tif.icc);
   } else if (t == FileType::Heif || t == FileType::Avif) {
@@ -166,8 +201,8 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     // stored whatever its EXIF Orientation says, so that is the picture the user edited and
     // saw: pixels as stored, and the EXIF carried with Orientation 1.
     REGAIN_TRY(wp, decode_webp(bytes, limits));
-    if (wp.had_alpha) warnings.push_back("alpha channel ignored (the SDR base is opaque)");
     e.pixels = std::move(wp.pixels);
+    e.alpha = std::move(wp.alpha);
     e.icc = std::move(wp.icc);
     if (!wp.exif.empty())
       if (const auto info = parse_exif(wp.exif); info && info->orientation != 1)
@@ -179,6 +214,13 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
                 std::string("the edited image must be a JPEG, PNG, TIFF, HEIC, AVIF or WebP, not ") + file_type_name(t));
   }
   if (hdr_icc(e.icc)) return tl::unexpected(hdr_edit_error("its ICC profile names a PQ/HLG/linear signal"));
+  if (!e.alpha.empty()) {
+    flatten_onto(e.pixels, e.alpha, background, e.alpha_premultiplied, threads);
+    char share[32];
+    std::snprintf(share, sizeof share, "%.1f", 100.0 * transparent_share(e.alpha));
+    warnings.push_back(std::string("transparent pixels (") + share + " % of the image) flattened onto " +
+                       hex_colour(background) + "; no HDR gain where the background shows");
+  }
   if (is_gray_icc(e.icc)) {
     // The base is RGB now: an RGB profile with the gray profile's tone curve keeps the
     // picture's look (Photoshop's "Dot Gain 20%" is far from sRGB in the mid-tones).
@@ -246,7 +288,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   // PNG edit: 1.78 -> 1.49 s). The edit's error wins when both fail.
   std::optional<Result<RefRenditions>> original;
   std::vector<std::string> edit_warnings;
-  auto edit_job = start_job([&] { return load_edited(edited_bytes, opt.limits, edit_warnings); }, reference.has_value());
+  auto edit_job = start_job([&] { return load_edited(edited_bytes, opt.limits, opt.background, opt.threads, edit_warnings); }, reference.has_value());
   if (reference) original = load_reference(*reference, opt.limits);
   REGAIN_TRY(e, edit_job.get());
   warnings = std::move(edit_warnings);
@@ -262,6 +304,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   po.primaries = e.primaries;
   po.orientation = e.orientation;
   po.threads = opt.threads;
+  if (!e.alpha.empty()) po.opacity = &e.alpha;
   std::string mode = "predictive";
   nlohmann::json alignment = nullptr, edited_share = nullptr, outside_share = nullptr, copied_regions = nullptr;
   ImageF gains;
@@ -296,6 +339,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
     boost = pred.boost;
     boost_reason = pred.boost_reason;
   }
+  if (!e.alpha.empty()) fade_gain_by_alpha(gains, e.alpha, opt.threads);
   // Metadata from the map actually written: exact min/max of the gains.
   REGAIN_TRY(cg, quantize_gain_map_exact(gains, e.primaries));
   const double predict_ms = ms_since(t1);
@@ -359,7 +403,9 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
               {"height", swap ? e.pixels.width() : e.pixels.height()},
               {"orientation", e.orientation},
               {"primaries", std::string(primaries_name(e.primaries))},
-              {"base_carried_losslessly", !e.jpeg.empty()}}},
+              {"base_carried_losslessly", !e.jpeg.empty()},
+              {"transparent_share", transparent_share(e.alpha)},
+              {"background", e.alpha.empty() ? nlohmann::json(nullptr) : nlohmann::json(hex_colour(opt.background))}}},
             {"alignment", alignment},
             {"edited_share", edited_share},
             {"outside_reference_share", outside_share},

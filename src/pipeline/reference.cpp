@@ -16,6 +16,7 @@
 #include "regain/synthetic.h"
 #include "container/heif_gainmap.h"
 #include "pipeline/gainmap_parts.h"
+#include "util/area_average.h"
 #include "util/bilinear_taps.h"
 #include "util/parallel.h"
 #include "util/orientation.h"
@@ -335,6 +336,22 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
 
   lum_full = ImageF();
   ImageF outside = outside_mask(al, mw, mh, grid_to_edited, ref_w, ref_h);
+  // A transparent edit's background (flattened onto a plain colour) is no evidence about the
+  // original: left out of the tone-curve fit and the change detection, like pixels outside
+  // the original (the caller zeroes its gain). Without this a 79 % white backdrop fitted a
+  // curve that maps everything to white and the subject itself was judged "edited".
+  size_t n_transparent = 0;
+  if (popt.opacity && !popt.opacity->empty()) {
+    const bool swap = orientation_swaps_axes(orientation);
+    const ImageF a = apply_orientation(area_average(*popt.opacity, swap ? mh : mw, swap ? mw : mh, popt.threads),
+                                       orientation);
+    if (a.width() == mw && a.height() == mh)
+      for (size_t i = 0; i < a.size(); ++i)
+        if (a.data()[i] < 0.5f && outside.data()[i] == 0) {
+          outside.data()[i] = 1.f;
+          ++n_transparent;
+        }
+  }
   // Content-change detection against a tone curve fitted on all covered pixels.
   const size_t n = size_t(mw) * mh;
   auto perceptual = [](float lin) { return linear_to_srgb(std::clamp(lin, 0.f, 1.f)); };
@@ -383,7 +400,7 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
     outside_count += local;
   });
   size_t n_changed = 0;
-  const size_t n_outside = outside_count.load();
+  const size_t n_outside = outside_count.load() - n_transparent;
   // The warped planes are spent: free them before the masks (a 12-MP map holds ~25 planes).
   r_sdr = ImageF();
   r_gain = ImageF();

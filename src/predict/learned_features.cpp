@@ -161,6 +161,18 @@ FeatureImage compute_features(const WorkImage& img, Primaries primaries) {
     bright[i] = V[i] > 0.9f ? 1.f : 0.f;
     f.lit[i] = Y > 0.005f;
   }
+  // Scene pixels: all, or the opaque ones of a transparent edit (its flat background is not
+  // part of the scene), unless almost nothing is opaque.
+  std::vector<uint8_t> scene(n, 1);
+  if (img.opacity.size() == n) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n; ++i) kept += img.opacity[i] >= 0.5f;
+    if (kept >= std::max<size_t>(1, n / 100))
+      for (size_t i = 0; i < n; ++i) {
+        scene[i] = img.opacity[i] >= 0.5f;
+        f.lit[i] = f.lit[i] && scene[i];
+      }
+  }
   auto blurred = [&](const std::vector<float>& src, float sigma) {
     std::vector<float> o = src;
     blur_plane(o, w, h, sigma);
@@ -174,16 +186,20 @@ FeatureImage compute_features(const WorkImage& img, Primaries primaries) {
   const auto bright8 = blurred(bright, 8.f), sat8 = blurred(sat, 8.f);
 
   // Scene-wide values (the global branch's inputs).
-  const float p5 = percentile(L, 0.05), p50 = percentile(L, 0.50), p95 = percentile(L, 0.95),
-              p99 = percentile(L, 0.99);
+  std::vector<float> Ls;
+  Ls.reserve(n);
   double meanV = 0, fbright = 0, fclip = 0, msat = 0;
   for (size_t i = 0; i < n; ++i) {
+    if (!scene[i]) continue;
+    Ls.push_back(L[i]);
     meanV += V[i];
     fbright += V[i] > 0.85f;
     fclip += img.clip[i];
     msat += sat[i];
   }
-  const double inv = n ? 1.0 / double(n) : 0.0;
+  const float p5 = percentile(Ls, 0.05), p50 = percentile(Ls, 0.50), p95 = percentile(Ls, 0.95),
+              p99 = percentile(Ls, 0.99);
+  const double inv = Ls.empty() ? 0.0 : 1.0 / double(Ls.size());
 
   f.x.resize(n * kFeatureCount);
   for (int y = 0; y < h; ++y)

@@ -26,6 +26,7 @@ inline constexpr int kFeatureCount = 31;
 struct WorkImage {
   int width = 0, height = 0;
   std::vector<float> r, g, b, clip;
+  std::vector<float> opacity;  // 0..1 per pixel when the image had transparency; empty: opaque
   size_t size() const { return size_t(width) * height; }
 };
 

@@ -8,6 +8,7 @@
 
 #include "predict/learned_features.h"
 #include "regain/learned.h"
+#include "util/area_average.h"
 #include "util/bilinear_taps.h"
 #include "util/orientation.h"
 #include "util/parallel.h"
@@ -48,7 +49,11 @@ class LearnedPredictor : public Predictor {
     const std::pair<int, int> work_dims = work_size(mw, mh, m.work_side);
     const int ww = work_dims.first, wh = work_dims.second;
     const ImageF work_stored = average_float(mid, ww, wh);
-    const WorkImage work = to_work(work_stored, opt.orientation);
+    WorkImage work = to_work(work_stored, opt.orientation);
+    if (opt.opacity && opt.opacity->width() == W && opt.opacity->height() == H) {
+      const ImageF a = apply_orientation(area_average(*opt.opacity, ww, wh, opt.threads), opt.orientation);
+      work.opacity.assign(a.data(), a.data() + a.size());
+    }
     const FeatureImage f = compute_features(work, opt.primaries);
     std::vector<float> raw(work.size());
     forward(m, f.x.data(), work.size(), raw.data(), opt.threads);

@@ -94,6 +94,7 @@ void handle(Context& cx, const httplib::Request& req, httplib::Response& res, co
   ProcessOptions po;
   po.boost = p.boost;
   po.format = p.format;
+  po.background = p.background;
   po.predictor = cx.opt.predictor;
   po.threads = cx.threads_per_job;
   po.want_previews = true;  // the result page shows both

@@ -14,7 +14,9 @@ namespace {
 // The parts POST /process understands; the part's filename and Content-Type are never used
 // (types are sniffed from the bytes, names are the server's own).
 bool is_file_part(const std::string& n) { return n == "img" || n == "ref"; }
-bool is_field_part(const std::string& n) { return n == "boost" || n == "format" || n == "require_alignment"; }
+bool is_field_part(const std::string& n) {
+  return n == "boost" || n == "format" || n == "require_alignment" || n == "background";
+}
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MB"; }
 }  // namespace
@@ -102,6 +104,11 @@ std::optional<HttpError> parse_process_params(const UploadForm& form, ProcessPar
     auto fmt = parse_output_format(*f);
     if (!fmt) return bad_request("format must be jpeg, heic or avif");
     p.format = *fmt;
+  }
+  if (auto b = form.field("background"); b && !b->empty()) {
+    auto bg = parse_background(*b);
+    if (!bg) return bad_request(bg.error().message);
+    p.background = *bg;
   }
   if (auto r = form.field("require_alignment")) {
     if (*r == "1" || *r == "true" || *r == "on" || *r == "yes") p.require_alignment = true;

@@ -65,6 +65,7 @@ struct ProcessParams {
   std::optional<double> boost;
   OutputFormat format = OutputFormat::Jpeg;
   bool require_alignment = false;
+  std::array<uint8_t, 3> background{255, 255, 255};  // for transparent edits
 };
 // 400 for a field out of range or not understood; fills `p` otherwise.
 std::optional<HttpError> parse_process_params(const UploadForm& form, ProcessParams& p);

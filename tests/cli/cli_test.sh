@@ -98,6 +98,8 @@ expect_rc 0 "hdr-process reference mode" "$HDRP" --img "$CORPUS/edited-pair/edit
 [ "$(json_get '.mode' < "$TMP/proc/ref_meta.json")" = reference ] && ok || bad "reference mode not used"
 expect_rc 6 "process --ref HEIC without a gain map" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --ref "$CORPUS/heif/iphone8plus_no_gainmap.heic" --out "$TMP/proc/heic.jpg"
 [ ! -e "$TMP/proc/heic.jpg" ] && ok || bad "failed process left output"
+expect_rc 3 "process --background that is not a colour" "$BIN" process --img "$CORPUS/edited-pair/edited_by_ai_editor.jpg" --background pink --out "$TMP/proc/bg.jpg"
+[ ! -e "$TMP/proc/bg.jpg" ] && ok || bad "bad --background left output"
 expect_rc 3 "process truncated" "$BIN" process --img "$CORPUS/malformed/pixel6_truncated.jpg" --out "$TMP/proc/t.jpg"
 # Batch over the whole JPEG corpus: one bad file reported, the rest processed.
 "$BIN" process "$CORPUS/jpeg" "$CORPUS/edited-pair" "$CORPUS/malformed" --out-dir "$TMP/batch" --jobs 2 --json > "$TMP/batch.json" 2> "$TMP/batch.err"; rc=$?

@@ -13,7 +13,7 @@
 //       for each file: the Pearson correlation of gradient magnitudes between the gain map as
 //       regain orients it and the displayed SDR (at map size), and the same with the map
 //       turned 180 degrees; a map that lines up with the picture scores clearly higher.
-//   master_check make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT [gray]
+//   master_check make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT [gray|cutout]
 //       an "edited photo" for scripts/bench-e2e.sh: the file's SDR base as displayed, 2.5 %
 //       cropped off each side, resampled (bilinear) to WIDTH x HEIGHT, a block recoloured;
 //       with `gray`, a black-and-white edit instead: a one-component JPEG (OUT.jpg); an
@@ -231,8 +231,12 @@ int map_alignment(int argc, char** argv) {
 }
 
 int make_edit(int argc, char** argv) {
-  if (argc < 6) return die("make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT [gray]");
+  if (argc < 6) return die("make-edit GAINMAP_FILE OUT.png WIDTH HEIGHT [gray|cutout]");
   const bool gray = argc > 6 && std::string(argv[6]) == "gray";
+  // cutout: an RGBA PNG whose only opaque part is a centred disc (radius 0.3 x the short
+  // side; black, fully transparent pixels around it), as a background remover leaves it.
+  const bool cutout = argc > 6 && std::string(argv[6]) == "cutout";
+  if (cutout && !std::string_view(argv[3]).ends_with(".png")) return die("make-edit: cutout edits are PNGs");
   if (gray && std::string_view(argv[3]).ends_with(".webp")) return die("make-edit: gray edits are JPEGs, not WebP");
   auto in = read_file(argv[2]);
   if (!in) return die(in.error().message);
@@ -280,6 +284,18 @@ int make_edit(int argc, char** argv) {
     WebPFree(enc);
     if (auto r = write_file_atomic(argv[3], webp); !r) return die(r.error().message);
     return 0;
+  }
+  if (cutout) {
+    Image8 rgba(w, h, 4);
+    const float r = 0.3f * float(std::min(w, h));
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const float dx = x + 0.5f - 0.5f * w, dy = y + 0.5f - 0.5f * h;
+        const bool in = dx * dx + dy * dy < r * r;
+        for (int c = 0; c < 3; ++c) rgba.at(x, y, c) = in ? out.at(x, y, c) : 0;
+        rgba.at(x, y, 3) = in ? 255 : 0;
+      }
+    out = std::move(rgba);
   }
   auto png = encode_png8(out);
   if (!png) return die(png.error().message);
