@@ -74,7 +74,7 @@ REGAIN_API Image8 png_to_8bit(const PngImage& png, int channels);
 struct PngImage8 {
   Image8 pixels;            // `channels` channels
   int bit_depth = 8;        // as stored
-  int source_channels = 0;  // after palette expansion, before the channel selection
+  int source_channels = 0;  // as decoded (palette expanded, tRNS as alpha: 1-4), before the channel selection
   std::optional<Cicp> cicp;
   std::vector<uint8_t> icc;
   std::optional<double> gamma;

@@ -29,8 +29,9 @@ struct ProcessOptions {
   const Predictor* predictor = nullptr; // null: the default (the embedded learned model)
   int threads = 0;
   Limits limits;
-  // An edit with transparent pixels (PNG, WebP, TIFF alpha) is flattened onto this sRGB colour
-  // (the base is opaque) and gets no HDR gain where it was transparent.
+  // An edit with transparent pixels (PNG, WebP, TIFF alpha) is flattened onto this colour (the
+  // base is opaque), given in the edit's own RGB encoding (sRGB for most edits; white and
+  // black are the same in every encoding), and gets no HDR gain where it was transparent.
   std::array<uint8_t, 3> background{255, 255, 255};
   // When set and it becomes true, processing stops at the next stage boundary and returns
   // an error saying "cancelled" (the service abandons jobs past their deadline).

@@ -46,10 +46,9 @@ struct ReadCtx {
   png_uint_32 width = 0, height = 0;
   int stored_depth = 0, out_channels = 0;
   bool eight_bit = false;
-  // Set by the caller: keep transparency (tRNS expanded, gray+alpha as RGBA) instead of
-  // dropping it. Filled: the file's colour type had no colour (gray or gray+alpha).
+  // Set by the caller: keep transparency (tRNS expanded to alpha, gray+alpha kept) instead
+  // of dropping it.
   bool keep_alpha = false;
-  bool source_gray = false;
 
   ReadCtx() = default;
   ReadCtx(const ReadCtx&) = delete;
@@ -97,15 +96,12 @@ Phase header_phase(ReadCtx* c, const Limits* limits) {
   const int depth = png_get_bit_depth(png, info);
   // A palette's entries are 8-bit whatever the index depth; report what the samples are.
   c->stored_depth = color == PNG_COLOR_TYPE_PALETTE ? 8 : depth;
-  c->source_gray = (color & PNG_COLOR_MASK_COLOR) == 0;
   if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
   if (c->keep_alpha) {
-    // tRNS (transparent palette entries or one colour key) becomes an alpha channel; gray
-    // with alpha becomes RGBA, so the rows are 1, 3 or 4 samples as elsewhere.
+    // tRNS (transparent palette entries or one colour key) becomes an alpha channel, so the
+    // rows are gray, gray+alpha, RGB or RGBA.
     if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
-    if (color == PNG_COLOR_TYPE_GRAY_ALPHA || (color == PNG_COLOR_TYPE_GRAY && png_get_valid(png, info, PNG_INFO_tRNS)))
-      png_set_gray_to_rgb(png);
   } else if (color == PNG_COLOR_TYPE_GRAY_ALPHA) {
     png_set_strip_alpha(png);  // gray+alpha carries no colour; callers want plain gray
   }
@@ -115,7 +111,7 @@ Phase header_phase(ReadCtx* c, const Limits* limits) {
 
   c->out_channels = png_get_channels(png, info);
   c->eight_bit = png_get_bit_depth(png, info) == 8;
-  if (c->out_channels < 1 || c->out_channels > 4 || c->out_channels == 2)
+  if (c->out_channels < 1 || c->out_channels > 4 || (c->out_channels == 2 && !c->keep_alpha))
     png_error(png, "unexpected channel layout");
   return Phase::Ok;
 }
@@ -330,7 +326,6 @@ struct PngMeta {
   std::optional<double> gamma;
   std::vector<uint8_t> exif;
   bool exif_after_idat = false;
-  bool source_gray = false;
 };
 
 // The first eXIf chunk after IDAT, found by walking the chunk headers (libpng would only see
@@ -345,8 +340,18 @@ std::vector<uint8_t> trailing_exif(ByteView b) {
     const uint8_t* type = b.data() + pos + 4;
     if (std::memcmp(type, "IDAT", 4) == 0) seen_idat = true;
     else if (std::memcmp(type, "IEND", 4) == 0) break;
-    else if (seen_idat && std::memcmp(type, "eXIf", 4) == 0)
-      return std::vector<uint8_t>(type + 4, type + 4 + len);
+    else if (seen_idat && std::memcmp(type, "eXIf", 4) == 0) {
+      const uint8_t* d = type + 4;
+      size_t m = len;
+      // Some writers keep JPEG's APP1 prefix; the chunk's content is the TIFF stream, which
+      // starts with a byte order (libpng checks the same of one before IDAT).
+      if (m >= 6 && std::memcmp(d, "Exif\0\0", 6) == 0) {
+        d += 6;
+        m -= 6;
+      }
+      if (m < 8 || !((d[0] == 'I' && d[1] == 'I') || (d[0] == 'M' && d[1] == 'M'))) return {};
+      return std::vector<uint8_t>(d, d + m);
+    }
     pos += 12 + size_t(len);
   }
   return {};
@@ -393,7 +398,6 @@ Result<PngMeta> read_png(ByteView bytes, const Limits& limits, RowsFor&& rows_fo
     m.icc.assign(profile, profile + profile_len);
   double gamma = 0;
   if (png_get_gAMA(c.png, c.info, &gamma) && gamma > 0) m.gamma = gamma;
-  m.source_gray = c.source_gray;
   // eXIf before IDAT, where browsers read it (libpng refuses one that does not start with a
   // TIFF byte order); else one after IDAT (ImageMagick writes it there), flagged as such.
   png_uint_32 exif_len = 0;
@@ -455,22 +459,36 @@ Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits
   out.exif = std::move(meta.exif);
   out.exif_after_idat = meta.exif_after_idat;
   const int src_channels = eight_bit ? px.channels() : wide.channels();
-  // Gray+alpha arrives as RGBA; report what the file held.
-  out.source_channels = meta.source_gray ? (src_channels == 4 ? 2 : 1) : src_channels;
+  out.source_channels = src_channels;
   const int w = eight_bit ? px.width() : wide.width(), h = eight_bit ? px.height() : wide.height();
   const size_t n = size_t(w) * h;
-  if (src_channels == 4) {
-    // The alpha plane, kept only when some pixel is not opaque (many RGBA files are).
+  const bool has_alpha = src_channels == 2 || src_channels == 4;
+  if (has_alpha) {
+    // The alpha plane (the last sample), kept only when some pixel is not opaque (many RGBA
+    // files are).
+    const int c = src_channels;
     Image8 a(w, h, 1);
     bool any = false;
     for (size_t i = 0; i < n; ++i) {
-      const uint8_t v = eight_bit ? px.data()[i * 4 + 3] : uint8_t((wide.data()[i * 4 + 3] * 255u + 32767u) / 65535u);
+      const size_t at = i * size_t(c) + size_t(c - 1);
+      const uint8_t v = eight_bit ? px.data()[at] : uint8_t((wide.data()[at] * 255u + 32767u) / 65535u);
       a.data()[i] = v;
       any |= v != 255;
     }
     if (any) out.alpha = std::move(a);
   }
+  // Colour samples per pixel: gray (1) or RGB (3), alpha aside.
+  const int colour = src_channels >= 3 ? 3 : 1;
   if (!eight_bit) {
+    if (src_channels == 2) {
+      // Gray+alpha: the gray, rounded to 8 bits and repeated, as png_to_8bit rounds.
+      out.pixels = Image8(w, h, channels);
+      for (size_t i = 0; i < n; ++i) {
+        const uint8_t v = uint8_t((wide.data()[2 * i] * 255u + 32767u) / 65535u);
+        for (int k = 0; k < channels; ++k) out.pixels.data()[i * channels + k] = v;
+      }
+      return out;
+    }
     PngImage p;
     p.pixels = std::move(wide);
     p.bit_depth = meta.bit_depth;
@@ -481,11 +499,12 @@ Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits
     out.pixels = std::move(px);
     return out;
   }
-  // Alpha dropped / gray repeated: the first `channels` samples, as png_to_8bit takes them.
+  // Alpha dropped / gray repeated: the first `channels` colour samples, as png_to_8bit takes them.
   const int c = px.channels();
   out.pixels = Image8(px.width(), px.height(), channels);
   for (size_t i = 0; i < n; ++i)
-    for (int k = 0; k < channels; ++k) out.pixels.data()[i * channels + k] = px.data()[i * c + std::min(k, c - 1)];
+    for (int k = 0; k < channels; ++k)
+      out.pixels.data()[i * channels + k] = px.data()[i * c + std::min(k, colour - 1)];
   return out;
 }
 

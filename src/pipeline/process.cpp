@@ -318,6 +318,8 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
     if (ref.used) {
       mode = "reference";
       gains = std::move(ref.log2_gain);
+      // The background of a transparent edit loses its gain before --boost measures the peak.
+      if (!e.alpha.empty()) fade_gain_by_alpha(gains, e.alpha, opt.threads);
       edited_share = ref.edited_share;
       outside_share = ref.outside_share;
       copied_regions = ref.copied_regions;
@@ -336,10 +338,10 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
   if (mode == "predictive") {
     REGAIN_TRY(pred, predictor.predict(e.pixels, po));
     gains = std::move(pred.log2_gain);
+    if (!e.alpha.empty()) fade_gain_by_alpha(gains, e.alpha, opt.threads);  // the predictor's peak skipped it
     boost = pred.boost;
     boost_reason = pred.boost_reason;
   }
-  if (!e.alpha.empty()) fade_gain_by_alpha(gains, e.alpha, opt.threads);
   // Metadata from the map actually written: exact min/max of the gains.
   REGAIN_TRY(cg, quantize_gain_map_exact(gains, e.primaries));
   const double predict_ms = ms_since(t1);

@@ -422,8 +422,10 @@ Result<ReferenceOutcome> reference_gain(const Image8& edited, int orientation, P
     changed.data()[i] = c ? 1.f : 0.f;
     n_changed += c;
   }
-  out.edited_share = double(n_changed) / n;
-  out.outside_share = double(n_outside) / n;
+  // Shares of the picture: a transparent edit's background counts as neither.
+  const double n_picture = double(std::max<size_t>(1, n - n_transparent));
+  out.edited_share = double(n_changed) / n_picture;
+  out.outside_share = double(n_outside) / n_picture;
   // Clean the change mask (isolated pixels are noise), grow it a little, and feather both
   // masks so the seams between original and predicted gain are soft.
   // On an 8-bit copy of the 0/1 mask (the same result as on floats, several times faster).

@@ -109,8 +109,17 @@ class LearnedPredictor : public Predictor {
       }
     });
 
-    // Headroom: the scene's own (99.9th percentile of the prediction) unless boost is given.
-    std::vector<float> sorted(out.log2_gain.data(), out.log2_gain.data() + out.log2_gain.size());
+    // Headroom: the scene's own (99.9th percentile of the prediction) unless boost is given,
+    // over the opaque part of a transparent edit (its background's gain is removed later).
+    ImageF opaque;
+    if (opt.opacity && opt.opacity->width() == W && opt.opacity->height() == H)
+      opaque = area_average(*opt.opacity, mw, mh, opt.threads);
+    auto counts = [&](size_t i) { return opaque.empty() || opaque.data()[i] >= 0.5f; };
+    std::vector<float> sorted;
+    sorted.reserve(out.log2_gain.size());
+    for (size_t i = 0; i < out.log2_gain.size(); ++i)
+      if (counts(i)) sorted.push_back(out.log2_gain.data()[i]);
+    if (sorted.empty()) sorted.assign(out.log2_gain.data(), out.log2_gain.data() + out.log2_gain.size());
     const size_t k = std::min(sorted.size() - 1, size_t(0.999 * double(sorted.size() - 1)));
     std::nth_element(sorted.begin(), sorted.begin() + long(k), sorted.end());
     const float peak = std::max(0.f, sorted[k]);
@@ -123,9 +132,10 @@ class LearnedPredictor : public Predictor {
       out.boost_reason = "learned model: scene peak " + std::to_string(peak).substr(0, 4) + " stops";
     }
     float mx = 0;
-    for (auto& v : out.log2_gain.span()) {
+    for (size_t i = 0; i < out.log2_gain.size(); ++i) {
+      float& v = out.log2_gain.data()[i];
       v = std::clamp(v * scale, 0.f, cap);
-      mx = std::max(mx, v);
+      if (counts(i)) mx = std::max(mx, v);
     }
     out.boost = opt.boost ? *opt.boost : double(mx);
     return out;
