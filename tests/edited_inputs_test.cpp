@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "container/exif.h"
+#include "container/heif_gainmap.h"
 #include "util/orientation.h"
 
 #include "pipeline/transparency.h"
@@ -480,6 +481,62 @@ TEST(EditedInputs, TransparentEditWithExifOrientation) {
     // sees a different scene (less of it), so only its order of magnitude is checked.
     EXPECT_LT(diff / double(count), reference ? 0.02 : 0.5);
     if (reference) EXPECT_LT(r->meta["edited_share"].get<double>(), 0.05);
+  }
+}
+
+// HEIC and AVIF with an alpha plane, as Debian's heif-enc writes them (an auxiliary image:
+// HEVC "auxid:1" in HEIC, the MPEG-B URN in AVIF; --premultiplied-alpha adds a 'prem'
+// reference). heif-enc comes with the test dependencies (libheif-examples).
+TEST(EditedInputs, HeicAndAvifWithAlpha) {
+  const int W = 256, H = 192;
+  const Image8 rgb = scene_rgb(W, H);
+  Image8 rgba(W, H, 4);
+  for (size_t i = 0; i < size_t(W) * H; ++i) {
+    const bool in = int(i % size_t(W)) < W / 2;
+    for (int c = 0; c < 3; ++c) rgba.data()[4 * i + c] = in ? rgb.data()[3 * i + c] : 0;  // also valid premultiplied
+    rgba.data()[4 * i + 3] = in ? 255 : 0;
+  }
+  auto png = encode_png8(rgba);
+  ASSERT_TRUE(png);
+  const auto dir = test::scratch_dir("heif_alpha");
+  const std::string in = (dir / "cut.png").string();
+  {
+    std::ofstream f(in, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(png->data()), std::streamsize(png->size()));
+  }
+  struct Case {
+    const char* name;
+    const char* flags;
+    bool premultiplied;
+  };
+  for (const Case& c : {Case{"cut.heic", "", false}, Case{"cut.avif", "-A", false}, Case{"prem.heic", "--premultiplied-alpha", true}}) {
+    SCOPED_TRACE(c.name);
+    const std::string out = (dir / c.name).string();
+    const std::string cmd = std::string("heif-enc -q 90 ") + c.flags + " '" + in + "' -o '" + out + "' >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << "heif-enc (libheif-examples) must be installed: " << cmd;
+    std::ifstream f(out, std::ios::binary);
+    const std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    auto hf = read_heif(bytes);
+    ASSERT_TRUE(hf) << hf.error().message;
+    ASSERT_TRUE(hf->alpha.has_value());
+    EXPECT_EQ(hf->alpha_premultiplied, c.premultiplied);
+    ProcessOptions o;
+    o.want_hdr = true;
+    auto r = process_image(bytes, std::nullopt, o);
+    ASSERT_TRUE(r) << r.error().message;
+    // Lossy alpha: about half the frame, give or take the coding noise near the edge.
+    const double share = r->meta["input"]["transparent_share"].get<double>();
+    EXPECT_GT(share, 0.45);
+    EXPECT_LT(share, 0.7);
+    auto sdr = decode_jpegr_sdr(r->output);
+    ASSERT_TRUE(sdr && r->hdr);
+    double bg_max = 0;
+    for (int y = 0; y < H; ++y)
+      for (int x = W / 2 + 36; x < W; ++x) {
+        EXPECT_GE(sdr->data()[(size_t(y) * W + x) * 3], 245) << x << "," << y;
+        bg_max = std::max<double>(bg_max, r->hdr->data()[(size_t(y) * W + x) * 3 + 1]);
+      }
+    EXPECT_LT(bg_max, 1.03);
   }
 }
 

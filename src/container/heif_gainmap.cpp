@@ -246,6 +246,29 @@ struct Reader {
     }
   }
 
+  // The alpha plane, if the primary has one that can be decoded (a problem only warns: the
+  // picture itself is fine without it).
+  void find_alpha() {
+    for (const auto& [id, type] : out.aux_images) {
+      if (type != "urn:mpeg:hevc:2015:auxid:1" && type != "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha") continue;
+      std::vector<std::string> w;
+      auto info = describe_heif_image(s, file, id, limits, w);
+      for (auto& m : w) warn("alpha: " + m);
+      if (!info) {
+        warn("alpha " + item_str(id) + " unusable: " + info.error().message);
+        return;
+      }
+      if (auto r = check_pixels_reachable(*info); !r) {
+        warn("alpha " + item_str(id) + " unusable: " + r.error().message);
+        return;
+      }
+      const auto prem = s.references_from(out.primary.item_id, fourcc("prem"));
+      out.alpha_premultiplied = std::find(prem.begin(), prem.end(), id) != prem.end();
+      out.alpha = std::move(*info);
+      return;
+    }
+  }
+
   void read_apple() {
     const std::string packet = xmp_for(*out.apple_aux_item);
     if (!packet.empty()) {
@@ -354,6 +377,7 @@ Result<HeifFile> read_heif(ByteView file, const Limits& limits) {
     rd.read_tmap(*tmap);
   }
   rd.find_aux();
+  rd.find_alpha();
   if (out.apple_aux_item) rd.read_apple();
   if (tmap && out.apple_aux_item && *out.apple_aux_item != tmap_gain_map)
     rd.warn("the tmap gain map " + item_str(tmap_gain_map) + " and the Apple gain map " +

@@ -92,6 +92,11 @@ struct HeifFile {
   std::optional<double> apple_headroom;  // linear, from XMP or else the MakerNote
   std::optional<double> apple_maker33, apple_maker48;
   std::vector<std::pair<uint32_t, std::string>> aux_images;  // every aux image of the primary: id, auxC type
+  // The primary's alpha plane (auxC "urn:mpeg:hevc:2015:auxid:1" or
+  // "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha"), when present and decodable; premultiplied
+  // when the primary has a 'prem' reference to it.
+  std::optional<HeifImageInfo> alpha;
+  bool alpha_premultiplied = false;
 
   // Metadata items
   std::optional<uint32_t> exif_item;   // 'Exif' item describing (cdsc) the primary

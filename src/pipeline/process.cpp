@@ -1,6 +1,7 @@
 // process_image: edited SDR (+ optional original) -> Ultra HDR JPEG and its side outputs.
 // The SDR base in the output is the user's edited image: a JPEG is carried byte for byte
 // (only metadata segments change), anything else is encoded once at high quality.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -196,6 +197,27 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     Image8 px = take_8bit(std::move(pic));
     if (px.channels() == 1) warnings.push_back("grayscale image written as RGB");
     e.pixels = to_rgb8(std::move(px));
+    if (hf.alpha) {
+      // The alpha plane, displayed like the picture. One without transforms of its own, under
+      // a turned primary, is stored in the primary's coded orientation and takes its turn.
+      auto a = decode_heif_item(hf, bytes, *hf.alpha, limits, 0, true);
+      if (!a) {
+        if (a.error().code == ErrorCode::TooLarge) return tl::unexpected(a.error());
+        warnings.push_back("alpha plane unreadable, ignored: " + a.error().message);
+      } else {
+        Image8 plane = take_8bit(std::move(*a));
+        if (plane.channels() != 1) plane = Image8();  // not a plane: ignored below
+        if (!plane.empty() && hf.alpha->transform_order.empty() && hf.primary.exif_orientation != 1 &&
+            (plane.width() != e.pixels.width() || plane.height() != e.pixels.height()))
+          plane = apply_orientation(plane, hf.primary.exif_orientation);
+        if (plane.empty() || plane.width() != e.pixels.width() || plane.height() != e.pixels.height()) {
+          warnings.push_back("alpha plane does not match the picture's size, ignored");
+        } else if (std::any_of(plane.span().begin(), plane.span().end(), [](uint8_t v) { return v != 255; })) {
+          e.alpha = std::move(plane);
+          e.alpha_premultiplied = hf.alpha_premultiplied;
+        }
+      }
+    }
   } else if (t == FileType::Webp) {
     // Downloads, AI tools and messengers hand out WebP. Browsers (Chromium) show a WebP as
     // stored whatever its EXIF Orientation says, so that is the picture the user edited and
