@@ -25,6 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case regain::FileType::Png:
       (void)regain::decode_png(in, limits);
+      (void)regain::decode_png8(in, 3, limits);  // the edit path: alpha, tRNS, a late eXIf
       break;
     case regain::FileType::Tiff:
       (void)regain::decode_tiff(in, limits);

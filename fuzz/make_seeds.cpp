@@ -101,6 +101,27 @@ void generated() {
   const Image16 px16 = to16(hdr);
   put("decode", "hdr16_cicp.png", encode_png16(px16, Cicp{9, 16, 0, 1}));
   put("decode", "sdr8.png", encode_png8(sdr, make_display_icc(Primaries::DisplayP3)));
+  {  // transparent edits: RGBA (cut-out) and gray+alpha PNGs, the second with a late eXIf
+    Image8 rgba(sdr.width(), sdr.height(), 4), ga(sdr.width(), sdr.height(), 2);
+    for (size_t i = 0; i < size_t(sdr.width()) * sdr.height(); ++i) {
+      const uint8_t a = uint8_t(i % size_t(sdr.width()) < size_t(sdr.width() / 2) ? 255 : i % 7 * 30);
+      for (int c = 0; c < 3; ++c) rgba.data()[4 * i + c] = sdr.data()[3 * i + c];
+      rgba.data()[4 * i + 3] = a;
+      ga.data()[2 * i] = sdr.data()[3 * i + 1];
+      ga.data()[2 * i + 1] = a;
+    }
+    put("decode", "rgba.png", encode_png8(rgba));
+    if (auto g = encode_png8(ga)) {
+      const std::vector<uint8_t> tiff = make_orientation_exif(6);
+      std::vector<uint8_t> chunk(8 + tiff.size() + 4, 0);  // CRC left 0: nobody checks it after IDAT
+      for (int k = 0; k < 4; ++k) chunk[size_t(k)] = uint8_t(tiff.size() >> (24 - 8 * k));
+      std::copy_n("eXIf", 4, chunk.begin() + 4);
+      std::copy(tiff.begin(), tiff.end(), chunk.begin() + 8);
+      std::vector<uint8_t> late(g->begin(), g->end());
+      late.insert(late.end() - 12, chunk.begin(), chunk.end());
+      put("decode", "gray_alpha_late_exif.png", std::span<const uint8_t>(late));
+    }
+  }
   put("decode", "hdr16.tif", encode_tiff16(px16));
   put("decode", "hdrf.tif", encode_tiff_float(hdr));
   put("decode", "hdr.exr", encode_exr(hdr, Primaries::BT2020));
