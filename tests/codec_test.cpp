@@ -342,6 +342,39 @@ TEST(Png, Decode8MatchesTheWideningPath) {
   EXPECT_FALSE(decode_png8(files[0], 2));
 }
 
+// decode_png8 keeps alpha: 8-bit rows are split as they arrive, 16-bit ones after a whole-image
+// read; both give the same colour samples and alpha plane (8-bit values widened x257).
+TEST(Png, Decode8KeepsAlphaAtBothDepths) {
+  for (const int sc : {2, 4}) {
+    SCOPED_TRACE(sc);
+    Image8 p8(37, 23, sc);
+    Image16 p16(37, 23, sc);
+    for (size_t i = 0; i < p8.size(); ++i) {
+      p8.data()[i] = uint8_t((i * 37 + 11) % 256);
+      p16.data()[i] = uint16_t(p8.data()[i] * 257);
+    }
+    auto e8 = encode_png8(p8);
+    auto e16 = encode_png16(p16);
+    ASSERT_TRUE(e8 && e16);
+    for (const int want : {1, 3}) {
+      auto a = decode_png8(*e8, want), b = decode_png8(*e16, want);
+      ASSERT_TRUE(a && b);
+      EXPECT_EQ(a->source_channels, sc);
+      EXPECT_EQ(b->source_channels, sc);
+      ASSERT_EQ(a->pixels.channels(), want);
+      ASSERT_FALSE(a->alpha.empty());
+      ASSERT_FALSE(b->alpha.empty());
+      EXPECT_TRUE(std::equal(a->pixels.span().begin(), a->pixels.span().end(), b->pixels.span().begin()));
+      EXPECT_TRUE(std::equal(a->alpha.span().begin(), a->alpha.span().end(), b->alpha.span().begin()));
+      for (size_t i = 0; i < size_t(37) * 23; ++i) {
+        EXPECT_EQ(a->alpha.data()[i], p8.data()[i * sc + sc - 1]);
+        for (int k = 0; k < want; ++k)
+          EXPECT_EQ(a->pixels.data()[i * want + k], p8.data()[i * sc + (sc == 4 ? k : 0)]);
+      }
+    }
+  }
+}
+
 TEST(Png, RejectsBadEncoderInput) {
   EXPECT_FALSE(encode_png16(Image16()));
   EXPECT_FALSE(encode_png8(Image8(4, 4, 5)));

@@ -8,6 +8,7 @@
 #include <png.h>
 
 #include <algorithm>
+#include <functional>
 #include <bit>
 #include <csetjmp>
 #include <cstdio>
@@ -49,6 +50,11 @@ struct ReadCtx {
   // Set by the caller: keep transparency (tRNS expanded to alpha, gray+alpha kept) instead
   // of dropping it.
   bool keep_alpha = false;
+  bool interlaced = false;  // filled by header_phase
+  // Set by the caller for row-at-a-time reading (non-interlaced only): each decoded row goes
+  // through row_buf to on_row instead of into a whole-image buffer.
+  std::function<void(png_uint_32 y, const uint8_t* row)> on_row;
+  std::vector<uint8_t> row_buf;
 
   ReadCtx() = default;
   ReadCtx(const ReadCtx&) = delete;
@@ -106,6 +112,7 @@ Phase header_phase(ReadCtx* c, const Limits* limits) {
     png_set_strip_alpha(png);  // gray+alpha carries no colour; callers want plain gray
   }
   if (depth == 16 && std::endian::native == std::endian::little) png_set_swap(png);
+  c->interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
 
@@ -118,6 +125,13 @@ Phase header_phase(ReadCtx* c, const Limits* limits) {
 
 Phase rows_phase(ReadCtx* c, png_bytepp rows) {
   if (setjmp(png_jmpbuf(c->png))) return Phase::LibError;
+  if (c->on_row) {
+    for (png_uint_32 y = 0; y < c->height; ++y) {
+      png_read_row(c->png, c->row_buf.data(), nullptr);
+      c->on_row(y, c->row_buf.data());
+    }
+    return Phase::Ok;
+  }
   png_read_image(c->png, rows);
   // png_read_end is skipped on purpose: the pixels are complete at this point and
   // chunks after IDAT (text, time) are of no interest.
@@ -384,6 +398,7 @@ Result<PngMeta> read_png(ByteView bytes, const Limits& limits, RowsFor&& rows_fo
     case Phase::LibError: return fail(ErrorCode::InvalidInput, std::string("PNG: ") + c.message);
   }
   std::vector<png_bytep> rows = rows_for(c);
+  if (!c.on_row && rows.size() != c.height) return fail(ErrorCode::Internal, "PNG: no row buffers");
   if (rows_phase(&c, rows.data()) != Phase::Ok)
     return fail(ErrorCode::InvalidInput, std::string("PNG: ") + c.message);
 
@@ -439,9 +454,32 @@ Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits
   Image8 px;
   bool eight_bit = false;
   Image16 wide;
-  REGAIN_TRY(meta, read_png(bytes, limits, [&](const ReadCtx& c) {
+  // 8-bit rows with alpha (non-interlaced): split as they arrive into the colour samples asked
+  // for and an alpha plane, so no whole RGBA image is ever held (48 MB at 12 MP).
+  Image8 split_alpha;
+  bool split = false;
+  int split_channels = 0;
+  REGAIN_TRY(meta, read_png(bytes, limits, [&](ReadCtx& c) {
     eight_bit = c.eight_bit;
     std::vector<png_bytep> rows(c.height);
+    if (eight_bit && (c.out_channels == 2 || c.out_channels == 4) && !c.interlaced) {
+      split = true;
+      split_channels = c.out_channels;
+      const int sc = c.out_channels, colour = sc == 4 ? 3 : 1, w = int(c.width);
+      px = Image8(w, int(c.height), channels);
+      split_alpha = Image8(w, int(c.height), 1);
+      c.row_buf.resize(size_t(w) * size_t(sc));
+      c.on_row = [&px, &split_alpha, sc, colour, w, channels](png_uint_32 y, const uint8_t* row) {
+        uint8_t* o = px.row(int(y));
+        uint8_t* a = split_alpha.row(int(y));
+        for (int x = 0; x < w; ++x) {
+          const uint8_t* p = row + size_t(x) * sc;
+          for (int k = 0; k < channels; ++k) o[size_t(x) * channels + k] = p[std::min(k, colour - 1)];
+          a[x] = p[sc - 1];
+        }
+      };
+      return std::vector<png_bytep>{};
+    }
     if (eight_bit) {
       px = Image8(int(c.width), int(c.height), c.out_channels);
       for (png_uint_32 y = 0; y < c.height; ++y) rows[y] = px.row(int(y));
@@ -458,6 +496,13 @@ Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits
   out.gamma = meta.gamma;
   out.exif = std::move(meta.exif);
   out.exif_after_idat = meta.exif_after_idat;
+  if (split) {
+    out.source_channels = split_channels;
+    out.pixels = std::move(px);
+    if (std::any_of(split_alpha.span().begin(), split_alpha.span().end(), [](uint8_t v) { return v != 255; }))
+      out.alpha = std::move(split_alpha);
+    return out;
+  }
   const int src_channels = eight_bit ? px.channels() : wide.channels();
   out.source_channels = src_channels;
   const int w = eight_bit ? px.width() : wide.width(), h = eight_bit ? px.height() : wide.height();

@@ -51,6 +51,7 @@ struct EditedImage {
   bool icc_known = true;
   bool tone_curve_not_srgb = false;      // the ICC's primaries are sRGB's but its curve is not
   Image8 alpha;                          // stored orientation; empty when the edit is opaque
+  double transparent_share = 0;          // of alpha's pixels, not fully opaque
   bool alpha_premultiplied = false;      // (TIFF associated alpha) until flattened
 };
 
@@ -238,8 +239,9 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
   if (hdr_icc(e.icc)) return tl::unexpected(hdr_edit_error("its ICC profile names a PQ/HLG/linear signal"));
   if (!e.alpha.empty()) {
     flatten_onto(e.pixels, e.alpha, background, e.alpha_premultiplied, threads);
+    e.transparent_share = transparent_share(e.alpha);
     char share[32];
-    std::snprintf(share, sizeof share, "%.1f", 100.0 * transparent_share(e.alpha));
+    std::snprintf(share, sizeof share, "%.1f", 100.0 * e.transparent_share);
     warnings.push_back(std::string("transparent pixels (") + share + " % of the image) flattened onto " +
                        hex_colour(background) + "; no HDR gain where the background shows");
   }
@@ -428,7 +430,7 @@ Result<ProcessResult> process_image(std::span<const uint8_t> edited_bytes,
               {"orientation", e.orientation},
               {"primaries", std::string(primaries_name(e.primaries))},
               {"base_carried_losslessly", !e.jpeg.empty()},
-              {"transparent_share", transparent_share(e.alpha)},
+              {"transparent_share", e.transparent_share},
               {"background", e.alpha.empty() ? nlohmann::json(nullptr) : nlohmann::json(hex_colour(opt.background))}}},
             {"alignment", alignment},
             {"edited_share", edited_share},

@@ -40,6 +40,10 @@ void flatten_onto(Image8& rgb, const Image8& alpha, std::array<uint8_t, 3> backg
       for (int x = 0; x < w; ++x) {
         const unsigned av = a[x], inv = 255u - av;
         if (av == 255) continue;
+        if (av == 0 && !premultiplied) {  // the usual backdrop pixel: just the colour
+          std::copy_n(background.data(), 3, p + 3 * x);
+          continue;
+        }
         for (int c = 0; c < 3; ++c) {
           const unsigned fg = premultiplied ? p[3 * x + c] * 255u : p[3 * x + c] * av;
           p[3 * x + c] = uint8_t(std::min(255u, (fg + inv * background[size_t(c)] + 127u) / 255u));
