@@ -31,6 +31,7 @@ IPHONE="$CORPUS/heif/iphone15promax_ios18_tmap.heic"  # 5712x4284, rotated, tmap
 IPHONE12="$CORPUS/heif/iphone15pro_ios18_tmap_rotated.heic"  # 4032x3024, rotated, tmap + Apple map
 "$BUILD/tests/master_check" make-edit "$PIXEL" "$TMP/pixel_edit.png" 4000 3000
 "$BUILD/tests/master_check" make-edit "$PIXEL" "$TMP/pixel_edit.webp" 4000 3000
+"$BUILD/tests/master_check" make-edit "$PIXEL" "$TMP/pixel_cutout.png" 4000 3000 cutout
 "$BUILD/tests/master_check" make-edit "$IPHONE" "$TMP/iphone_edit.png" 3024 4032
 "$BUILD/tests/master_check" make-edit "$IPHONE12" "$TMP/iphone12_edit.png" 3024 4032
 "$BUILD/tests/master_check" make-master "$CORPUS/hdr-source/Desk.exr" "$TMP/master.tif" 4000 3000
@@ -57,6 +58,8 @@ row predprev "the same with \`--previews\` (sRGB preview JPEG + map PNG)" \
   "$R process --img $PIXEL --out $TMP/o2.jpg --previews"
 row predwebp "\`process --img edit.webp\` 12-MP WebP download (Predictive)" \
   "$R process --img $TMP/pixel_edit.webp --out $TMP/o12.jpg"
+row predcut "\`process --img cutout.png\` 12-MP RGBA cut-out (a disc, 79 % transparent; Predictive)" \
+  "$R process --img $TMP/pixel_cutout.png --out $TMP/o13.jpg"
 row ref12 "\`process --img edit.png --ref\` 12-MP Ultra HDR original (Reference)" \
   "$R process --img $TMP/pixel_edit.png --ref $PIXEL --out $TMP/o3.jpg"
 row refh12 "\`process --img edit.png --ref\` 12-MP iPhone HEIC original" \
