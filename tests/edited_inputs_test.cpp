@@ -63,17 +63,23 @@ bool mentions(const std::vector<std::string>& w, std::string_view what) {
   return false;
 }
 
+// One PNG chunk: length, type, data, CRC.
+std::vector<uint8_t> png_chunk(const char* type, const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> chunk(8 + data.size() + 4);
+  const uint32_t len = uint32_t(data.size());
+  for (int k = 0; k < 4; ++k) chunk[size_t(k)] = uint8_t(len >> (24 - 8 * k));
+  std::memcpy(chunk.data() + 4, type, 4);
+  std::copy(data.begin(), data.end(), chunk.begin() + 8);
+  const uint32_t crc = uint32_t(crc32(0, chunk.data() + 4, uInt(4 + data.size())));
+  for (int k = 0; k < 4; ++k) chunk[8 + data.size() + size_t(k)] = uint8_t(crc >> (24 - 8 * k));
+  return chunk;
+}
+
 // A PNG with an eXIf chunk holding `tiff`, right after IHDR (where browsers read it).
 std::vector<uint8_t> png_with_exif(const std::vector<uint8_t>& png, const std::vector<uint8_t>& tiff) {
-  std::vector<uint8_t> chunk(8 + tiff.size() + 4);
-  const uint32_t len = uint32_t(tiff.size());
-  for (int k = 0; k < 4; ++k) chunk[size_t(k)] = uint8_t(len >> (24 - 8 * k));
-  std::memcpy(chunk.data() + 4, "eXIf", 4);
-  std::copy(tiff.begin(), tiff.end(), chunk.begin() + 8);
-  const uint32_t crc = uint32_t(crc32(0, chunk.data() + 4, uInt(4 + tiff.size())));
-  for (int k = 0; k < 4; ++k) chunk[8 + tiff.size() + size_t(k)] = uint8_t(crc >> (24 - 8 * k));
+  const auto chunk = png_chunk("eXIf", tiff);
   std::vector<uint8_t> bytes(png.begin(), png.end());
-  bytes.insert(bytes.begin() + 8 + 25, chunk.begin(), chunk.end());
+  bytes.insert(bytes.begin() + 8 + 25, chunk.begin(), chunk.end());  // after the signature and IHDR
   return bytes;
 }
 
@@ -941,15 +947,8 @@ TEST(EditedInputs, PngExifOrientationIsCarried) {
   auto png = encode_png8(rgb);
   ASSERT_TRUE(png);
   const auto tiff = make_orientation_exif(6);
-  std::vector<uint8_t> chunk(8 + tiff.size() + 4);
-  const uint32_t len = uint32_t(tiff.size());
-  for (int k = 0; k < 4; ++k) chunk[size_t(k)] = uint8_t(len >> (24 - 8 * k));
-  std::memcpy(chunk.data() + 4, "eXIf", 4);
-  std::copy(tiff.begin(), tiff.end(), chunk.begin() + 8);
-  const uint32_t crc = uint32_t(crc32(0, chunk.data() + 4, uInt(4 + tiff.size())));
-  for (int k = 0; k < 4; ++k) chunk[8 + tiff.size() + size_t(k)] = uint8_t(crc >> (24 - 8 * k));
-  std::vector<uint8_t> bytes(png->begin(), png->end());
-  bytes.insert(bytes.begin() + 8 + 25, chunk.begin(), chunk.end());  // after the signature and IHDR
+  const auto chunk = png_chunk("eXIf", tiff);
+  const std::vector<uint8_t> bytes = png_with_exif(*png, tiff);
   auto dec = decode_png(bytes);
   ASSERT_TRUE(dec) << dec.error().message;
   EXPECT_EQ(dec->exif, tiff);
@@ -988,10 +987,7 @@ TEST(EditedInputs, PngExifOrientationIsCarried) {
   // A late eXIf in JPEG's APP1 form ("Exif\0\0" + TIFF) is read as its TIFF stream.
   std::vector<uint8_t> prefixed = {'E', 'x', 'i', 'f', 0, 0};
   prefixed.insert(prefixed.end(), tiff.begin(), tiff.end());
-  std::vector<uint8_t> chunk2(8 + prefixed.size() + 4);
-  for (int k = 0; k < 4; ++k) chunk2[size_t(k)] = uint8_t(prefixed.size() >> (24 - 8 * k));
-  std::memcpy(chunk2.data() + 4, "eXIf", 4);
-  std::copy(prefixed.begin(), prefixed.end(), chunk2.begin() + 8);
+  const auto chunk2 = png_chunk("eXIf", prefixed);
   std::vector<uint8_t> late2(png->begin(), png->end());
   late2.insert(late2.end() - 12, chunk2.begin(), chunk2.end());
   dec8 = decode_png8(late2, 3);
