@@ -209,7 +209,7 @@ struct PyResult {
 };
 
 PyResult process(const py::object& edited, const py::object& reference, std::optional<double> boost,
-                 const std::string& format) {
+                 const std::string& format, const std::string& background) {
   Input img = input_of(edited, "edited");
   std::optional<Input> ref;
   if (!reference.is_none()) ref = input_of(reference, "reference");
@@ -218,6 +218,9 @@ PyResult process(const py::object& edited, const py::object& reference, std::opt
   auto fmt = parse_output_format(format);
   if (!fmt) throw py::value_error("format must be jpeg, heic or avif");
   opt.format = *fmt;
+  auto bg = parse_background(background);
+  if (!bg) throw py::value_error(bg.error().message);
+  opt.background = *bg;
   Result<ProcessResult> r;
   {
     py::gil_scoped_release nogil;
@@ -338,9 +341,10 @@ PYBIND11_MODULE(_regain, m) {
           "The gain map as uint8 HxW (or HxWx3), decoded from data on each access.")
       .def("__bytes__", [](const PyResult& r) { return r.data; });
   m.def("process", &process, py::arg("edited"), py::arg("reference") = py::none(), py::kw_only(),
-        py::arg("boost") = py::none(), py::arg("format") = "jpeg",
+        py::arg("boost") = py::none(), py::arg("format") = "jpeg", py::arg("background") = "white",
         "Restore HDR to an edited photo: Reference mode with `reference` (the original HDR photo), Predictive "
-        "mode without. `boost`: stops of headroom (default from the scene). `format`: jpeg, heic or avif.");
+        "mode without. `boost`: stops of headroom (default from the scene). `format`: jpeg, heic or avif. "
+        "`background`: white, black or #rrggbb, what a transparent edit is flattened onto (no HDR gain there).");
   m.def("train", &train, py::arg("inputs"), py::arg("out") = py::none(), py::kw_only(),
         py::arg("val") = std::vector<py::object>{}, py::arg("epochs") = 12, py::arg("seed") = 1, py::arg("init") = py::none(),
         py::arg("progress") = py::none(), py::arg("name") = "custom", py::arg("ensemble") = 1,

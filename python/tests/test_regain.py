@@ -128,6 +128,31 @@ def test_missing_path_is_io_error():
     assert e.value.code == "io" and e.value.exit_code == 7
 
 
+def rgba_png(rgba):
+    """A minimal 8-bit RGBA PNG (zlib, no filters) from an HxWx4 uint8 array."""
+    import struct
+    import zlib
+    h, w, _ = rgba.shape
+    raw = b"".join(b"\x00" + rgba[y].tobytes() for y in range(h))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_process_transparent_edit_takes_the_background():
+    y, x = np.mgrid[0:96, 0:128]
+    rgba = np.zeros((96, 128, 4), np.uint8)
+    rgba[..., 0] = (x * 2).astype(np.uint8)
+    rgba[..., 1] = (y * 2).astype(np.uint8)
+    rgba[..., 2] = 90
+    rgba[..., 3] = np.where(x < 64, 255, 0).astype(np.uint8)
+    res = regain.process(rgba_png(rgba), background="#00ff00")
+    assert res.meta["input"]["background"] == "#00ff00"
+    assert res.meta["input"]["transparent_share"] == pytest.approx(0.5)
+    assert any("flattened onto #00ff00" in w for w in res.meta["warnings"])
+
+
 def test_bad_arguments_raise_python_errors():
     with pytest.raises(TypeError):
         regain.inspect(12)
@@ -135,6 +160,8 @@ def test_bad_arguments_raise_python_errors():
         regain.encode(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5, 3), np.float32))
     with pytest.raises(ValueError):
         regain.process(str(EDITED), format="gif")
+    with pytest.raises(ValueError):
+        regain.process(str(EDITED), background="pink")
 
 
 def test_threads_run_together():
