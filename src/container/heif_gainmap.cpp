@@ -262,6 +262,19 @@ struct Reader {
         warn("alpha " + item_str(id) + " unusable: " + r.error().message);
         return;
       }
+      // An alpha without transforms of its own is coded like the primary and shown with the
+      // primary's clap/irot/imir (as libheif applies them to colour and alpha together).
+      HeifImageInfo& a = *info;
+      const HeifImageInfo& p = out.primary;
+      if (a.transform_order.empty() && !p.transform_order.empty() && a.width == p.width && a.height == p.height) {
+        a.transform_order = p.transform_order;
+        a.rotation_ccw = p.rotation_ccw;
+        a.mirror_axis = p.mirror_axis;
+        a.clap = p.clap;
+        a.exif_orientation = p.exif_orientation;
+        a.display_width = p.display_width;
+        a.display_height = p.display_height;
+      }
       const auto prem = s.references_from(out.primary.item_id, fourcc("prem"));
       out.alpha_premultiplied = std::find(prem.begin(), prem.end(), id) != prem.end();
       out.alpha = std::move(*info);

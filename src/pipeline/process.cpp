@@ -198,20 +198,24 @@ Result<EditedImage> load_edited(std::span<const uint8_t> bytes, const Limits& li
     Image8 px = take_8bit(std::move(pic));
     if (px.channels() == 1) warnings.push_back("grayscale image written as RGB");
     e.pixels = to_rgb8(std::move(px));
-    if (hf.alpha) {
-      // The alpha plane, displayed like the picture. One without transforms of its own, under
-      // a turned primary, is stored in the primary's coded orientation and takes its turn.
+    if (hf.alpha && (hf.alpha->display_width != hf.primary.display_width ||
+                     hf.alpha->display_height != hf.primary.display_height)) {
+      warnings.push_back("alpha plane is " + std::to_string(hf.alpha->display_width) + "x" +
+                         std::to_string(hf.alpha->display_height) + ", not the picture's size: ignored");
+    } else if (hf.alpha) {
+      // Decoded with its transforms (the primary's when it has none of its own: see read_heif).
       auto a = decode_heif_item(hf, bytes, *hf.alpha, limits, 0, true);
       if (!a) {
         if (a.error().code == ErrorCode::TooLarge) return tl::unexpected(a.error());
         warnings.push_back("alpha plane unreadable, ignored: " + a.error().message);
       } else {
         Image8 plane = take_8bit(std::move(*a));
-        if (plane.channels() != 1) plane = Image8();  // not a plane: ignored below
-        if (!plane.empty() && hf.alpha->transform_order.empty() && hf.primary.exif_orientation != 1 &&
-            (plane.width() != e.pixels.width() || plane.height() != e.pixels.height()))
-          plane = apply_orientation(plane, hf.primary.exif_orientation);
-        if (plane.empty() || plane.width() != e.pixels.width() || plane.height() != e.pixels.height()) {
+        if (plane.channels() == 3) {  // coded in colour: its luma (R = G = B for neutral chroma)
+          Image8 y(plane.width(), plane.height(), 1);
+          for (size_t i = 0; i < y.size(); ++i) y.data()[i] = plane.data()[3 * i];
+          plane = std::move(y);
+        }
+        if (plane.channels() != 1 || plane.width() != e.pixels.width() || plane.height() != e.pixels.height()) {
           warnings.push_back("alpha plane does not match the picture's size, ignored");
         } else if (std::any_of(plane.span().begin(), plane.span().end(), [](uint8_t v) { return v != 255; })) {
           e.alpha = std::move(plane);
