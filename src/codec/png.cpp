@@ -461,7 +461,6 @@ Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits
   int split_channels = 0;
   REGAIN_TRY(meta, read_png(bytes, limits, [&](ReadCtx& c) {
     eight_bit = c.eight_bit;
-    std::vector<png_bytep> rows(c.height);
     if (eight_bit && (c.out_channels == 2 || c.out_channels == 4) && !c.interlaced) {
       split = true;
       split_channels = c.out_channels;
@@ -480,6 +479,7 @@ Result<PngImage8> decode_png8(ByteView bytes, int channels, const Limits& limits
       };
       return std::vector<png_bytep>{};
     }
+    std::vector<png_bytep> rows(c.height);
     if (eight_bit) {
       px = Image8(int(c.width), int(c.height), c.out_channels);
       for (png_uint_32 y = 0; y < c.height; ++y) rows[y] = px.row(int(y));
